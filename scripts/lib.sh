@@ -1,0 +1,23 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared settings of the audit-contid scripts; sourced, not run.
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${AUDIT_CONTID_CACHE:-$REPO/.cache}
+# The kernel tree: Debian's linux-source-6.12 unpacked into the cache, or
+# the user's own 6.12.y tree.
+KSRC=${KSRC:-$CACHE/linux-source-6.12}
+# Out-of-tree build directory, kept between runs (with ccache) so that a
+# change to one Rust file rebuilds in seconds.
+KBUILD=${KBUILD:-$CACHE/build}
+RUSTC=${RUSTC:-/usr/bin/rustc}
+BINDGEN=${BINDGEN:-$HOME/.cargo/bin/bindgen}
+export RUST_LIB_SRC=${RUST_LIB_SRC:-/usr/lib/rustlib/src/rust/library}
+JOBS=${JOBS:-$(($(nproc) + 1))}
+
+die() { echo "error: $*" >&2; exit 1; }
+say() { echo "==> $*" >&2; }
+
+kmake() {
+	make -C "$KSRC" O="$KBUILD" CC=/usr/lib/ccache/gcc HOSTCC=/usr/lib/ccache/gcc \
+		RUSTC="$RUSTC" BINDGEN="$BINDGEN" -j"$JOBS" "$@"
+}
