@@ -1,0 +1,353 @@
+//! Tests for the permission ladder: each step, their order, the errnos, and
+//! `decide` against a reference written from the spec's table on generated
+//! process trees.
+
+use std::collections::HashSet;
+use std::iter;
+
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::TestRunner;
+
+use crate::ladder::*;
+use crate::model::{scenarios, Scenario};
+
+/// A write that passes every check and creates a new container.
+const ALLOWED: SetRequest = SetRequest {
+    value: 42,
+    privilege: Privilege::AuditControl,
+    target_has_children: false,
+    target_single_threaded_leader: true,
+    target_is_writer: false,
+    target_descends_from_writer: true,
+    target_has_contid: false,
+    live_owner: LiveOwner::NotLive,
+};
+
+#[test]
+fn allowed_write_creates_or_joins() {
+    assert_eq!(decide(&ALLOWED), Ok(SetAction::Create));
+    let owned = SetRequest {
+        live_owner: LiveOwner::Writer,
+        ..ALLOWED
+    };
+    assert_eq!(decide(&owned), Ok(SetAction::Join));
+    let zero = SetRequest {
+        value: 0,
+        ..ALLOWED
+    };
+    assert_eq!(decide(&zero), Ok(SetAction::Create));
+    let largest = SetRequest {
+        value: CONTID_UNSET - 1,
+        ..ALLOWED
+    };
+    assert_eq!(decide(&largest), Ok(SetAction::Create));
+}
+
+#[test]
+fn each_step_alone_refuses() {
+    let cases = [
+        (
+            SetRequest {
+                value: CONTID_UNSET,
+                ..ALLOWED
+            },
+            SetError::UnsetValue,
+        ),
+        (
+            SetRequest {
+                privilege: Privilege::Unprivileged,
+                ..ALLOWED
+            },
+            SetError::NotPermitted,
+        ),
+        (
+            SetRequest {
+                target_has_children: true,
+                ..ALLOWED
+            },
+            SetError::TargetBusy,
+        ),
+        (
+            SetRequest {
+                target_single_threaded_leader: false,
+                ..ALLOWED
+            },
+            SetError::TargetBusy,
+        ),
+        (
+            SetRequest {
+                target_is_writer: true,
+                ..ALLOWED
+            },
+            SetError::NotDescendant,
+        ),
+        (
+            SetRequest {
+                target_descends_from_writer: false,
+                ..ALLOWED
+            },
+            SetError::NotDescendant,
+        ),
+        (
+            SetRequest {
+                target_has_contid: true,
+                ..ALLOWED
+            },
+            SetError::AlreadySet,
+        ),
+        (
+            SetRequest {
+                live_owner: LiveOwner::Other,
+                ..ALLOWED
+            },
+            SetError::NotUnique,
+        ),
+    ];
+    for (request, error) in cases {
+        assert_eq!(decide(&request), Err(error), "{request:?}");
+    }
+}
+
+#[test]
+fn errors_map_to_errnos() {
+    let cases = [
+        (SetError::UnsetValue, EINVAL, 22),
+        (SetError::NotPermitted, EPERM, 1),
+        (SetError::TargetBusy, EBUSY, 16),
+        (SetError::NotDescendant, EXDEV, 18),
+        (SetError::AlreadySet, EEXIST, 17),
+        (SetError::NotUnique, ENOTUNIQ, 76),
+    ];
+    for (error, errno, number) in cases {
+        assert_eq!(error.errno(), errno, "{error:?}");
+        assert_eq!(errno, number, "{error:?}");
+    }
+    assert_eq!((ESRCH, ENOMEM, ERANGE), (3, 12, 34));
+    assert_eq!(CONTID_UNSET, 18446744073709551615);
+}
+
+#[test]
+fn spec_consequences_hold() {
+    // Self-assignment is always refused, even of a fresh value.
+    let own = SetRequest {
+        target_is_writer: true,
+        target_descends_from_writer: false,
+        ..ALLOWED
+    };
+    assert_eq!(decide(&own).map_err(SetError::errno), Err(EXDEV));
+    // The owner cannot write again to a task it labelled, even the same value.
+    let again = SetRequest {
+        target_has_contid: true,
+        live_owner: LiveOwner::Writer,
+        ..ALLOWED
+    };
+    assert_eq!(decide(&again).map_err(SetError::errno), Err(EEXIST));
+    // A task with children cannot be labelled.
+    let parent = SetRequest {
+        target_has_children: true,
+        ..ALLOWED
+    };
+    assert_eq!(decide(&parent).map_err(SetError::errno), Err(EBUSY));
+    // An unprivileged write of the unset value reports the value first.
+    let both = SetRequest {
+        value: CONTID_UNSET,
+        privilege: Privilege::Unprivileged,
+        ..ALLOWED
+    };
+    assert_eq!(decide(&both).map_err(SetError::errno), Err(EINVAL));
+}
+
+/// Every request over the given values, with every combination of facts.
+fn all_requests(values: &[u64]) -> Vec<SetRequest> {
+    let mut requests = Vec::new();
+    for &value in values {
+        for privilege in [Privilege::AuditControl, Privilege::Unprivileged] {
+            for live_owner in [LiveOwner::NotLive, LiveOwner::Writer, LiveOwner::Other] {
+                for bits in 0u8..32 {
+                    let bit = |n: u8| bits & (1 << n) != 0;
+                    requests.push(SetRequest {
+                        value,
+                        privilege,
+                        target_has_children: bit(0),
+                        target_single_threaded_leader: bit(1),
+                        target_is_writer: bit(2),
+                        target_descends_from_writer: bit(3),
+                        target_has_contid: bit(4),
+                        live_owner,
+                    });
+                }
+            }
+        }
+    }
+    requests
+}
+
+/// The first failing step of spec §2.1 (steps 2 to 7), in table form.
+fn reference_on_request(req: &SetRequest) -> Result<SetAction, SetError> {
+    let table = [
+        (req.value == u64::MAX, SetError::UnsetValue),
+        (
+            req.privilege != Privilege::AuditControl,
+            SetError::NotPermitted,
+        ),
+        (
+            req.target_has_children || !req.target_single_threaded_leader,
+            SetError::TargetBusy,
+        ),
+        (
+            req.target_is_writer || !req.target_descends_from_writer,
+            SetError::NotDescendant,
+        ),
+        (req.target_has_contid, SetError::AlreadySet),
+        (req.live_owner == LiveOwner::Other, SetError::NotUnique),
+    ];
+    match table.iter().find(|(fails, _)| *fails) {
+        Some(&(_, error)) => Err(error),
+        None if req.live_owner == LiveOwner::Writer => Ok(SetAction::Join),
+        None => Ok(SetAction::Create),
+    }
+}
+
+#[test]
+fn first_failing_step_wins_for_every_combination() {
+    let requests = all_requests(&[0, 7, CONTID_UNSET - 1, CONTID_UNSET]);
+    assert_eq!(requests.len(), 4 * 2 * 3 * 32);
+    for request in &requests {
+        assert_eq!(
+            decide(request),
+            reference_on_request(request),
+            "{request:?}"
+        );
+    }
+}
+
+/// Spec §2.1's table applied to the process tree itself, computed without
+/// [`Scenario::request`].
+fn reference_on_tree(s: &Scenario) -> Result<SetAction, SetError> {
+    let processes = &s.forest.processes;
+    let target = &processes[s.target.process];
+    let ancestors: HashSet<usize> =
+        iter::successors(target.parent, |&p| processes[p].parent).collect();
+    let children = processes
+        .iter()
+        .filter(|p| p.parent == Some(s.target.process))
+        .count();
+    let holder = s
+        .forest
+        .containers
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| s.forest.is_live(i))
+        .map(|(_, c)| c)
+        .find(|c| c.value == s.value);
+    let owned_by_writer = holder.is_some_and(|c| c.owner == Some(s.writer));
+    let table = [
+        (s.value == CONTID_UNSET, SetError::UnsetValue),
+        (
+            s.privilege == Privilege::Unprivileged,
+            SetError::NotPermitted,
+        ),
+        (
+            children > 0 || target.threads > 1 || s.target.index != 0,
+            SetError::TargetBusy,
+        ),
+        (
+            s.target.process == s.writer.process || !ancestors.contains(&s.writer.process),
+            SetError::NotDescendant,
+        ),
+        (target.contid.is_some(), SetError::AlreadySet),
+        (holder.is_some() && !owned_by_writer, SetError::NotUnique),
+    ];
+    match table.iter().find(|(fails, _)| *fails) {
+        Some(&(_, error)) => Err(error),
+        None if owned_by_writer => Ok(SetAction::Join),
+        None => Ok(SetAction::Create),
+    }
+}
+
+/// What must hold of any decision, whatever the route to it.
+fn check_invariants(s: &Scenario, outcome: Result<SetAction, SetError>) {
+    let req = s.request();
+    let live = s
+        .forest
+        .containers
+        .iter()
+        .enumerate()
+        .find(|&(i, c)| c.value == s.value && s.forest.is_live(i));
+    let owned_by_writer = live.is_some_and(|(_, c)| c.owner == Some(s.writer));
+    if let Ok(action) = outcome {
+        assert_ne!(s.value, CONTID_UNSET);
+        assert_eq!(s.privilege, Privilege::AuditControl);
+        assert!(!req.target_has_children);
+        assert!(req.target_single_threaded_leader);
+        assert!(!req.target_is_writer && req.target_descends_from_writer);
+        assert!(s.forest.processes[s.target.process].contid.is_none());
+        assert!(live.is_none() || owned_by_writer);
+        assert_eq!(action == SetAction::Join, live.is_some() && owned_by_writer);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    #[test]
+    fn decide_matches_spec_table_on_generated_trees(s in scenarios()) {
+        let outcome = decide(&s.request());
+        prop_assert_eq!(outcome, reference_on_tree(&s), "{:?}", s);
+        check_invariants(&s, outcome);
+    }
+
+    #[test]
+    fn decide_matches_spec_table_on_any_request(
+        value in prop_oneof![Just(CONTID_UNSET), any::<u64>()],
+        unprivileged in any::<bool>(),
+        bits in any::<[bool; 5]>(),
+        live_owner in proptest::sample::select(
+            vec![LiveOwner::NotLive, LiveOwner::Writer, LiveOwner::Other],
+        ),
+    ) {
+        let request = SetRequest {
+            value,
+            privilege: if unprivileged { Privilege::Unprivileged } else { Privilege::AuditControl },
+            target_has_children: bits[0],
+            target_single_threaded_leader: bits[1],
+            target_is_writer: bits[2],
+            target_descends_from_writer: bits[3],
+            target_has_contid: bits[4],
+            live_owner,
+        };
+        prop_assert_eq!(decide(&request), reference_on_request(&request));
+    }
+}
+
+/// The tree generator is only useful if it reaches every outcome.
+#[test]
+fn generated_trees_reach_every_outcome() {
+    let mut runner = TestRunner::deterministic();
+    let strategy = scenarios();
+    let mut seen = HashSet::new();
+    for _ in 0..20_000 {
+        let s = strategy
+            .new_tree(&mut runner)
+            .expect("strategy generates")
+            .current();
+        seen.insert(format!("{:?}", decide(&s.request())));
+    }
+    let expected = [
+        "Ok(Create)",
+        "Ok(Join)",
+        "Err(UnsetValue)",
+        "Err(NotPermitted)",
+        "Err(TargetBusy)",
+        "Err(NotDescendant)",
+        "Err(AlreadySet)",
+        "Err(NotUnique)",
+    ];
+    for outcome in expected {
+        assert!(
+            seen.contains(outcome),
+            "never reached {outcome}; saw {seen:?}"
+        );
+    }
+}
