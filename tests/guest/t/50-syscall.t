@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+# CONTAINER_ID aux records: audited syscalls of a task with a contid carry
+# one with a matching record=; tasks without one get none.
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from contid import *  # noqa: E402,F403
+
+KEY = f"contid-sys-{os.getpid()}"
+CALLER = "import os,sys\nsys.stdin.readline()\nos.getppid()\nprint('done', flush=True)\nsys.stdin.readline()\n"
+
+auditctl("-a", "always,exit", "-F", "arch=b64", "-S", "getppid", "-F", f"key={KEY}")
+v = unique_value()
+with py_child(CALLER) as labelled, py_child(CALLER) as plain:
+    eq(set_contid(labelled.pid, v), "OK", "label one of two tasks")
+    for c in (labelled, plain):
+        c.proc.stdin.write("go\n")
+        c.proc.stdin.flush()
+        c.proc.stdout.readline()
+
+    sysrec = wait_record("SYSCALL", rf" pid={labelled.pid} .*key=\"{KEY}\" record=1$")
+    ok(True, "the labelled task's SYSCALL record ends with record=1")
+    ev = event(serial(sysrec))
+    cid = [r for r in ev if re.search(r"type=(CONTAINER_ID|UNKNOWN\[1340\])", r)]
+    eq(len(cid), 1, "its event has one CONTAINER_ID record")
+    ok(bool(cid) and cid[0].endswith(f"): record=1 contid={v}"),
+       "CONTAINER_ID says record=1 contid=<its contid>", cid)
+
+    # The last C series logged a drop at every audited syscall of a
+    # container's only task; this one is alive: no drop.
+    log_barrier()
+    eq(records("CONTAINER_OP", rf"op=drop .* old-contid={v} "), [],
+       "an audited syscall of a container's only task logs no drop")
+
+    sysrec = wait_record("SYSCALL", rf" pid={plain.pid} .*key=\"{KEY}\"")
+    ok(" record=" not in sysrec, "a task without contid: no record= on SYSCALL", sysrec)
+    ev = event(serial(sysrec))
+    eq([r for r in ev if re.search(r"CONTAINER_ID|UNKNOWN\[1340\]", r)], [],
+       "... and no CONTAINER_ID record in its event")
+auditctl("-d", "always,exit", "-F", "arch=b64", "-S", "getppid", "-F", f"key={KEY}")
+done()
