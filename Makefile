@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# audit-contid: the two commands of the README, and their parts.
+#
+#   make demo    build a 6.12 kernel with the subsystem, boot it, show it
+#   make check   every test: host, userspace, KUnit and in-guest
+#
+# KSRC=/path/to/linux-6.12.y uses your own tree instead of Debian's.
+
+SHELL := /bin/bash
+export KSRC
+
+.PHONY: all demo check deps userspace kernel kernel-debug host-test lint \
+	guest-test shell clean distclean
+
+all: kernel
+
+deps:
+	scripts/deps
+
+userspace: deps
+	scripts/build-audit-userspace
+
+kernel: deps
+	scripts/build-kernel
+
+kernel-debug: deps
+	scripts/build-kernel --debug
+
+demo: userspace kernel
+	scripts/vm --timeout 600 --log .cache/demo-console.log -- scripts/demo
+
+host-test: deps
+	cd tests/host && cargo test --locked
+
+lint: deps
+	scripts/lint
+
+guest-test: userspace kernel
+	scripts/vm --timeout 2400 --log .cache/guest-console.log -- tests/guest/run
+
+check: deps
+	scripts/check
+
+shell: userspace kernel
+	scripts/vm --shell
+
+clean:
+	rm -rf .cache/build .cache/build-debug tests/host/target
+
+distclean:
+	rm -rf .cache tests/host/target
