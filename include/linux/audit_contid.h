@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Audit container identifiers: the C side's view of the Rust subsystem.
+ *
+ * C code sees a contid only as an opaque handle, struct audit_contid,
+ * owned by the Rust code in audit_contid/.  A task's handle lives in
+ * task_struct->audit_contid.
+ *
+ * Locking of task_struct->audit_contid:
+ *  - NULL until a /proc/PID/audit_containerid write sets it.  A set value
+ *    is never replaced by another one while the task lives; the task itself
+ *    clears it in do_exit().
+ *  - The child's slot is filled by copy_process() under
+ *    write_lock(tasklist_lock), after the last fork failure point, so a
+ *    concurrent setter (which checks for children under
+ *    read_lock(tasklist_lock)) cannot miss a child.
+ *  - The setter and do_exit() change it under task_lock(task); a task reads
+ *    its own slot without a lock, other tasks read it under task_lock().
+ *
+ * A task without a contid costs one NULL test on fork, exit and audited
+ * syscall exit, and no call into Rust.
+ */
+#ifndef _LINUX_AUDIT_CONTID_H
+#define _LINUX_AUDIT_CONTID_H
+
+#include <linux/sched.h>
+#include <linux/sched/task.h>
+
+struct audit_context;
+struct audit_contid;
+
+#ifdef CONFIG_AUDIT_CONTID
+
+/* Implemented in Rust (audit_contid/audit_contid.rs). */
+void audit_contid_inherit(struct task_struct *child,
+			  struct audit_contid *contid);
+void audit_contid_exit(struct task_struct *tsk);
+void audit_contid_log_task(struct audit_context *ctx, unsigned int record,
+			   struct audit_contid *contid, bool atomic);
+ssize_t audit_contid_proc_read(struct task_struct *task, char __user *buf,
+			       size_t count, loff_t *ppos);
+ssize_t audit_contid_proc_write(struct task_struct *task,
+				const char __user *buf, size_t count,
+				loff_t *ppos);
+
+/*
+ * Task fields, for the Rust side: bindgen's idea of the layout of
+ * task_struct need not match the C compiler's (with gcc it is off by a
+ * cacheline in 6.12), so Rust reads them only through these.
+ */
+static inline struct audit_contid **audit_contid_slot(struct task_struct *tsk)
+{
+	return &tsk->audit_contid;
+}
+
+static inline bool audit_contid_task_exiting(struct task_struct *tsk)
+{
+	return READ_ONCE(tsk->flags) & PF_EXITING;
+}
+
+static inline bool audit_contid_task_has_children(struct task_struct *tsk)
+{
+	return !list_empty(&tsk->children);
+}
+
+/* Callers hold tasklist_lock, which keeps the process tree stable. */
+static inline struct task_struct *audit_contid_real_parent(struct task_struct *tsk)
+{
+	return rcu_dereference_check(tsk->real_parent,
+				     lockdep_is_held(&tasklist_lock));
+}
+
+static inline struct task_struct *audit_contid_group_leader(struct task_struct *tsk)
+{
+	return tsk->group_leader;
+}
+
+#ifdef CONFIG_AUDIT_CONTID_KUNIT_TEST
+/* Test entry points into the registry, for audit_contid_kunit.c only. */
+struct audit_contid *audit_contid_kunit_create(u64 id);
+struct audit_contid *audit_contid_kunit_join(struct audit_contid *contid);
+void audit_contid_kunit_leave(struct audit_contid *contid);
+bool audit_contid_kunit_is_live(u64 id);
+size_t audit_contid_kunit_live_tasks(struct audit_contid *contid);
+#endif
+
+static inline struct audit_contid *audit_contid_of(struct task_struct *tsk)
+{
+	return READ_ONCE(tsk->audit_contid);
+}
+
+/*
+ * Called by copy_process() under write_lock(tasklist_lock), after the last
+ * failure point: the child joins its creator's container.
+ */
+static inline void audit_contid_fork(struct task_struct *child)
+{
+	struct audit_contid *contid = audit_contid_of(current);
+
+	child->audit_contid = NULL;
+	if (unlikely(contid))
+		audit_contid_inherit(child, contid);
+}
+
+/* Called by do_exit(): the task leaves its container. */
+static inline void audit_contid_task_exit(struct task_struct *tsk)
+{
+	if (unlikely(audit_contid_of(tsk)))
+		audit_contid_exit(tsk);
+}
+
+#else /* !CONFIG_AUDIT_CONTID */
+
+static inline struct audit_contid *audit_contid_of(struct task_struct *tsk)
+{
+	return NULL;
+}
+
+static inline void audit_contid_fork(struct task_struct *child) { }
+static inline void audit_contid_task_exit(struct task_struct *tsk) { }
+static inline void audit_contid_log_task(struct audit_context *ctx,
+					 unsigned int record,
+					 struct audit_contid *contid,
+					 bool atomic) { }
+
+#endif /* CONFIG_AUDIT_CONTID */
+#endif /* _LINUX_AUDIT_CONTID_H */
