@@ -11,6 +11,8 @@ KSRC=${KSRC:-$CACHE/linux-source-6.12}
 KBUILD=${KBUILD:-$CACHE/build}
 RUSTC=${RUSTC:-/usr/bin/rustc}
 BINDGEN=${BINDGEN:-$HOME/.cargo/bin/bindgen}
+# Every kernel build runs clippy on the Rust code (same toolchain as rustc).
+CLIPPY_DRIVER=${CLIPPY_DRIVER:-/usr/bin/clippy-driver}
 export RUST_LIB_SRC=${RUST_LIB_SRC:-/usr/lib/rustlib/src/rust/library}
 JOBS=${JOBS:-$(($(nproc) + 1))}
 
@@ -19,5 +21,6 @@ say() { echo "==> $*" >&2; }
 
 kmake() {
 	make -C "$KSRC" O="$KBUILD" CC=/usr/lib/ccache/gcc HOSTCC=/usr/lib/ccache/gcc \
-		RUSTC="$RUSTC" BINDGEN="$BINDGEN" -j"$JOBS" "$@"
+		RUSTC="$RUSTC" BINDGEN="$BINDGEN" CLIPPY=1 CLIPPY_DRIVER="$CLIPPY_DRIVER" \
+		-j"$JOBS" "$@"
 }
