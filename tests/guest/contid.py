@@ -94,15 +94,21 @@ def get_contid(pid, tid=None):
 
 
 class Child:
-    """A child process (by default `sleep`), killed and reaped on exit."""
+    """A child process (by default `sleep`) in a process group of its own,
+    killed with everything it started, and reaped, on exit.  Its output
+    does not go to the test's stdout, which prove reads until EOF."""
 
     def __init__(self, argv=None, **kw):
-        self.proc = subprocess.Popen(argv or ["sleep", "1000"], **kw)
+        kw.setdefault("stdout", subprocess.DEVNULL)
+        self.proc = subprocess.Popen(argv or ["sleep", "1000"],
+                                     start_new_session=True, **kw)
         self.pid = self.proc.pid
 
     def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self.proc.wait()
 
     def __enter__(self):
@@ -206,5 +212,6 @@ def auditctl(*args):
 
 
 def kill_and_reap(child):
+    """Kills only the child itself (not its group), and reaps it."""
     child.proc.send_signal(signal.SIGKILL)
     child.proc.wait()
