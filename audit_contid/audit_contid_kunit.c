@@ -99,4 +99,5 @@ static struct kunit_suite audit_contid_suite = {
 	.name = "audit_contid",
 	.test_cases = audit_contid_cases,
 };
+
 kunit_test_suite(audit_contid_suite);
