@@ -38,7 +38,7 @@ use kernel::{
         flags::{GFP_ATOMIC, GFP_KERNEL},
         KBox,
     },
-    audit::{record_type, AuditBuffer, Context},
+    audit::{self, record_type, AuditBuffer, Context},
     bindings,
     prelude::*,
     rbtree::{RBTree, RBTreeNodeReservation},
@@ -171,8 +171,9 @@ unsafe fn slot_contid<'a>(slot: *mut bindings::audit_contid) -> Option<ArcBorrow
 /// `task` must point to a valid task.
 unsafe fn task_slot<'a>(task: *mut bindings::task_struct) -> &'a AtomicPtr<bindings::audit_contid> {
     // SAFETY: `task` is valid, so its slot is an aligned pointer that lives
-    // as long as the task; every access to it is atomic or ordered by
-    // `task_lock()`.
+    // as long as the task. Accesses are atomic (READ_ONCE on the C side),
+    // ordered by `task_lock()`, or happen before the task is visible (the
+    // copy in dup_task_struct(), overwritten by audit_contid_fork()).
     unsafe { AtomicPtr::from_ptr(bindings::audit_contid_slot(task)) }
 }
 
@@ -262,7 +263,8 @@ unsafe fn tree_facts(
 unsafe fn install(target: *mut bindings::task_struct, contid: *mut bindings::audit_contid) -> bool {
     // SAFETY: `target` is valid.
     let slot = unsafe { task_slot(target) };
-    slot.store(contid, Ordering::Relaxed);
+    // Release: the target reads its own slot without a lock.
+    slot.store(contid, Ordering::Release);
     fence(Ordering::SeqCst);
     // SAFETY: `target` is valid.
     if unsafe { bindings::audit_contid_task_exiting(target) } {
@@ -349,18 +351,23 @@ unsafe fn set_contid(target: *mut bindings::task_struct, value: u64) -> Result<(
             Err(refusal) => Err(refusal.errno()),
             Ok(SetAction::Join) => {
                 let contid = live.cloned().ok_or(ladder::ENOMEM)?;
-                contid.join();
                 let raw = Arc::into_raw(contid).cast_mut().cast();
                 // SAFETY: `target` is locked and its slot is null (no contid).
-                if unsafe { install(target, raw) } {
-                    Ok(())
-                } else {
+                if !unsafe { install(target, raw) } {
                     // SAFETY: `raw` came from `Arc::into_raw` just above.
-                    let contid = unsafe { Arc::from_raw(raw.cast::<Contid>()) };
-                    // The owner's container has other tasks: not the last.
-                    contid.live_tasks.fetch_sub(1, Ordering::Relaxed);
+                    drop(unsafe { Arc::from_raw(raw.cast::<Contid>()) });
                     return Err(ladder::ESRCH);
                 }
+                // Counted only once installed, so that a failed install
+                // leaves the count alone. Still safe to count now: the
+                // target cannot leave while we hold its task_lock, and the
+                // container's last other task cannot leave while we hold
+                // the registry lock, so the count is at least 1.
+                // SAFETY: `raw` is the slot's reference, alive while locked.
+                if let Some(contid) = unsafe { slot_contid(raw) } {
+                    contid.join();
+                }
+                Ok(())
             }
             Ok(SetAction::Create) => match (fresh, fresh_node) {
                 (Some(contid), Some(node)) => {
@@ -380,7 +387,9 @@ unsafe fn set_contid(target: *mut bindings::task_struct, value: u64) -> Result<(
         };
         Attempt { result, old }
     };
-    if let Some(mut ab) =
+    if !audit::enabled() {
+        // Nothing to log.
+    } else if let Some(mut ab) =
         AuditBuffer::start(Context::current(), GFP_KERNEL, record_type::CONTAINER_OP)
     {
         let old_chain = attempt.old.iter().flat_map(|old| old.nesting_ids());
@@ -536,6 +545,9 @@ pub unsafe extern "C" fn audit_contid_exit(tsk: *mut bindings::task_struct) {
     // SAFETY: `tsk` is valid.
     let opid = unsafe { bindings::task_tgid_nr(tsk) };
     contid.leave(|dropped| {
+        if !audit::enabled() {
+            return;
+        }
         if let Some(mut ab) =
             AuditBuffer::start(Context::none(), GFP_KERNEL, record_type::CONTAINER_OP)
         {
@@ -558,8 +570,9 @@ pub unsafe extern "C" fn audit_contid_log_task(
     contid: *mut bindings::audit_contid,
     atomic: bool,
 ) {
-    // SAFETY: only the current task clears its own slot, so the reference
-    // lives for this call.
+    // SAFETY: `contid` was read by `audit_contid_current()`: a setter never
+    // takes a slot back once its owner can read it, and only the current
+    // task clears its own slot, so the reference lives for this call.
     let Some(contid) = (unsafe { slot_contid(contid) }) else {
         return;
     };

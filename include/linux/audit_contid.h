@@ -15,7 +15,8 @@
  *    concurrent setter (which checks for children under
  *    read_lock(tasklist_lock)) cannot miss a child.
  *  - The setter and do_exit() change it under task_lock(task); a task reads
- *    its own slot without a lock, other tasks read it under task_lock().
+ *    its own slot without a lock (under it once exiting, see
+ *    audit_contid_current()), other tasks read it under task_lock().
  *
  * A task without a contid costs one NULL test on fork, exit and audited
  * syscall exit, and no call into Rust.
@@ -90,6 +91,25 @@ static inline struct audit_contid *audit_contid_of(struct task_struct *tsk)
 }
 
 /*
+ * The current task's contid, for its syscall-exit records.  Lockless, but
+ * once the task is exiting a setter may still store into the slot and take
+ * it back (it rechecks PF_EXITING after its store), so then read it under
+ * the lock the setter holds: what is seen there stays until the task's own
+ * exit hook.  A task without a contid pays one NULL test.
+ */
+static inline struct audit_contid *audit_contid_current(void)
+{
+	struct audit_contid *contid = READ_ONCE(current->audit_contid);
+
+	if (likely(!contid) || likely(!(current->flags & PF_EXITING)))
+		return contid;
+	task_lock(current);
+	contid = current->audit_contid;
+	task_unlock(current);
+	return contid;
+}
+
+/*
  * Called by copy_process() under write_lock(tasklist_lock), after the last
  * failure point: the child joins its creator's container.
  */
@@ -112,6 +132,11 @@ static inline void audit_contid_task_exit(struct task_struct *tsk)
 #else /* !CONFIG_AUDIT_CONTID */
 
 static inline struct audit_contid *audit_contid_of(struct task_struct *tsk)
+{
+	return NULL;
+}
+
+static inline struct audit_contid *audit_contid_current(void)
 {
 	return NULL;
 }

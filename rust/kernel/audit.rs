@@ -15,6 +15,14 @@ pub mod record_type {
     pub const CONTAINER_ID: u32 = bindings::AUDIT_CONTAINER_ID;
 }
 
+/// Whether auditing is enabled (`auditctl -e`): records that are not a
+/// response to an audit rule are only logged while it is.
+pub fn enabled() -> bool {
+    // SAFETY: `audit_enabled` is a global that is only ever read or written
+    // whole; a stale value is as good as the one just before a change.
+    unsafe { core::ptr::read_volatile(&raw const bindings::audit_enabled) != 0 }
+}
+
 /// The audit event that records are added to.
 ///
 /// # Invariants
