@@ -10,8 +10,8 @@
 SHELL := /bin/bash
 export KSRC
 
-.PHONY: all demo check deps userspace kernel kernel-debug host-test lint \
-	guest-test shell clean distclean
+.PHONY: all demo check check-debug deps userspace kernel kernel-debug \
+	host-test lint guest-test shell clean distclean
 
 all: kernel
 
@@ -41,6 +41,12 @@ guest-test: userspace kernel
 
 check: deps
 	scripts/check
+
+# The guest tests, stress included, on the lockdep + KASAN + kmemleak
+# kernel; the console scan fails the run on any report.
+check-debug: userspace kernel-debug
+	scripts/vm --debug --timeout 3600 --log .cache/debug-console.log -- \
+		tests/guest/run
 
 shell: userspace kernel
 	scripts/vm --shell
