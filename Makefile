@@ -42,7 +42,7 @@ guest-test: userspace kernel
 check: deps
 	scripts/check
 
-# The guest tests, stress included, on the lockdep + KASAN + kmemleak
+# The guest tests, stress included, on the lockdep + KFENCE + kmemleak
 # kernel; the console scan fails the run on any report.
 check-debug: userspace kernel-debug
 	scripts/vm --debug --timeout 3600 --log .cache/debug-console.log -- \
