@@ -109,6 +109,24 @@ pub struct Contid {
 }
 
 impl Contid {
+    /// A new, unregistered contid owned by the current task, counting the
+    /// one task it is about to be installed in.
+    fn new_owned_by_current(id: u64) -> Result<Arc<Self>> {
+        // SAFETY: no preconditions.
+        let current = unsafe { bindings::get_current() };
+        // SAFETY: the current task is valid; `ARef` takes a reference.
+        let owner: ARef<Task> = unsafe { &*current.cast::<Task>() }.into();
+        Ok(Arc::new(
+            Contid {
+                id,
+                owner,
+                parent: None,
+                live_tasks: AtomicUsize::new(1),
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
     /// This contid and the ones it is nested in, innermost first.
     fn nesting_ids(&self) -> impl Iterator<Item = u64> + '_ {
         iter::successors(Some(self), |contid| contid.parent.as_deref()).map(|contid| contid.id)
@@ -274,6 +292,13 @@ unsafe fn install(target: *mut bindings::task_struct, contid: *mut bindings::aud
     true
 }
 
+/// Whether the current task has CAP_AUDIT_CONTROL in the initial user
+/// namespace (records the use, like every `capable()`).
+fn has_audit_control() -> bool {
+    // SAFETY: no preconditions.
+    unsafe { bindings::capable(bindings::CAP_AUDIT_CONTROL as i32) }
+}
+
 /// The outcome of an attempt that got past parsing and the liveness check.
 struct Attempt {
     result: Result<(), i32>,
@@ -288,8 +313,7 @@ struct Attempt {
 unsafe fn set_contid(target: *mut bindings::task_struct, value: u64) -> Result<(), i32> {
     // SAFETY: no preconditions.
     let writer = unsafe { bindings::get_current() };
-    // SAFETY: no preconditions.
-    let privilege = if unsafe { bindings::capable(bindings::CAP_AUDIT_CONTROL as i32) } {
+    let privilege = if has_audit_control() {
         Privilege::AuditControl
     } else {
         Privilege::Unprivileged
@@ -297,18 +321,7 @@ unsafe fn set_contid(target: *mut bindings::task_struct, value: u64) -> Result<(
     let registry = registry().ok_or(ladder::ENOMEM)?;
     // A new object cannot be allocated under the spinlocks below; make one
     // now, used only if the ladder says `Create`.
-    // SAFETY: `writer` is the current task, hence valid.
-    let owner: ARef<Task> = unsafe { &*writer.cast::<Task>() }.into();
-    let fresh = Arc::new(
-        Contid {
-            id: value,
-            owner,
-            parent: None,
-            live_tasks: AtomicUsize::new(1),
-        },
-        GFP_KERNEL,
-    )
-    .ok();
+    let fresh = Contid::new_owned_by_current(value).ok();
     let fresh_node = RBTreeNodeReservation::new(GFP_KERNEL).ok();
 
     let mut live_ids = registry.lock();
@@ -472,8 +485,7 @@ pub unsafe extern "C" fn audit_contid_proc_read(
     count: usize,
     ppos: *mut bindings::loff_t,
 ) -> isize {
-    // SAFETY: no preconditions.
-    if !unsafe { bindings::capable(bindings::CAP_AUDIT_CONTROL as i32) } {
+    if !has_audit_control() {
         return -(ladder::EPERM as isize);
     }
     let id = {
@@ -598,19 +610,7 @@ pub mod kunit_hooks {
         let Some(registry) = registry() else {
             return ptr::null_mut();
         };
-        // SAFETY: no preconditions.
-        let current = unsafe { bindings::get_current() };
-        // SAFETY: the current task is valid.
-        let owner: ARef<Task> = unsafe { &*current.cast::<Task>() }.into();
-        let contid = Arc::new(
-            Contid {
-                id,
-                owner,
-                parent: None,
-                live_tasks: AtomicUsize::new(1),
-            },
-            GFP_KERNEL,
-        );
+        let contid = Contid::new_owned_by_current(id);
         let (Ok(contid), Ok(node)) = (contid, RBTreeNodeReservation::new(GFP_KERNEL)) else {
             return ptr::null_mut();
         };
