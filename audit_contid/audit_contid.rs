@@ -48,6 +48,7 @@ use kernel::{
     uaccess::UserSlice,
 };
 
+mod filter;
 mod ladder;
 mod parse;
 mod record;
@@ -593,6 +594,28 @@ pub unsafe extern "C" fn audit_contid_log_task(
     let flags = if atomic { GFP_ATOMIC } else { GFP_KERNEL };
     if let Some(mut ab) = AuditBuffer::start(ctx, flags, record_type::CONTAINER_ID) {
         let _ = record::write_container_id(&mut ab, record, contid.nesting_ids());
+    }
+}
+
+/// Does the task whose slot holds `contid` match the audit rule field
+/// `contid=rule_value`? See [`filter::chain_matches`]; the C caller
+/// applies `!=`.
+///
+/// # Safety
+///
+/// `contid` must be null or a task's slot, read as `audit_contid.h`
+/// says: by the task itself through `audit_contid_current()`, or under the
+/// task's lock held across this call.
+#[no_mangle]
+pub unsafe extern "C" fn audit_contid_filter_match(
+    contid: *mut bindings::audit_contid,
+    rule_value: u64,
+) -> bool {
+    // SAFETY: by the function's safety requirements, the slot's reference
+    // stays for this call.
+    match unsafe { slot_contid(contid) } {
+        Some(contid) => filter::chain_matches(contid.nesting_ids(), rule_value),
+        None => filter::chain_matches(iter::empty(), rule_value),
     }
 }
 

@@ -5,6 +5,7 @@
  */
 
 #include <kunit/test.h>
+#include <linux/audit.h>
 #include <linux/audit_contid.h>
 #include <linux/slab.h>
 
@@ -88,10 +89,30 @@ static void audit_contid_many_ids(struct kunit *test)
 	kvfree(contids);
 }
 
+/* What a "contid=" rule matches: the task's own id, and unset for none. */
+static void audit_contid_filter(struct kunit *test)
+{
+	u64 id = KUNIT_ID_BASE + 3;
+	struct audit_contid *contid = audit_contid_kunit_create(id);
+
+	KUNIT_ASSERT_NOT_NULL(test, contid);
+	KUNIT_EXPECT_TRUE(test, audit_contid_filter_match(contid, id));
+	KUNIT_EXPECT_FALSE(test, audit_contid_filter_match(contid, id + 1));
+	/* v11 matched ids that shared a hash bucket (id % 32). */
+	KUNIT_EXPECT_FALSE(test, audit_contid_filter_match(contid, id + 32));
+	KUNIT_EXPECT_FALSE(test, audit_contid_filter_match(contid,
+							   AUDIT_CID_UNSET));
+	KUNIT_EXPECT_TRUE(test, audit_contid_filter_match(NULL,
+							  AUDIT_CID_UNSET));
+	KUNIT_EXPECT_FALSE(test, audit_contid_filter_match(NULL, id));
+	audit_contid_kunit_leave(contid);
+}
+
 static struct kunit_case audit_contid_cases[] = {
 	KUNIT_CASE(audit_contid_lifetime),
 	KUNIT_CASE(audit_contid_live_id_is_unique),
 	KUNIT_CASE(audit_contid_many_ids),
+	KUNIT_CASE(audit_contid_filter),
 	{}
 };
 

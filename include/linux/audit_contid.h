@@ -38,6 +38,7 @@ void audit_contid_inherit(struct task_struct *child,
 void audit_contid_exit(struct task_struct *tsk);
 void audit_contid_log_task(struct audit_context *ctx, unsigned int record,
 			   struct audit_contid *contid, bool atomic);
+bool audit_contid_filter_match(struct audit_contid *contid, u64 rule_value);
 ssize_t audit_contid_proc_read(struct task_struct *task, char __user *buf,
 			       size_t count, loff_t *ppos);
 ssize_t audit_contid_proc_write(struct task_struct *task,
@@ -110,6 +111,38 @@ static inline struct audit_contid *audit_contid_current(void)
 }
 
 /*
+ * Does @tsk match the audit rule field "contid=@rule_value": is
+ * @rule_value in its contid chain, or is it AUDIT_CID_UNSET and @tsk has
+ * no contid?  The caller negates the result for "!=".  The contid is read
+ * as for the task's own records (current) or under the setter's lock.
+ */
+static inline bool audit_contid_task_matches(struct task_struct *tsk,
+					     u64 rule_value)
+{
+	bool match;
+
+	if (tsk == current)
+		return audit_contid_filter_match(audit_contid_current(),
+						 rule_value);
+	task_lock(tsk);
+	match = audit_contid_filter_match(tsk->audit_contid, rule_value);
+	task_unlock(tsk);
+	return match;
+}
+
+/*
+ * The same for the user and exclude lists, which filter on current.  In
+ * interrupt context current is whatever task was interrupted (a netfilter
+ * packet in softirq, say), so there no task is assumed: only "unset"
+ * matches.
+ */
+static inline bool audit_contid_current_matches(u64 rule_value)
+{
+	return audit_contid_filter_match(in_task() ? audit_contid_current() :
+						     NULL, rule_value);
+}
+
+/*
  * Called by copy_process() under write_lock(tasklist_lock), after the last
  * failure point: the child joins its creator's container.
  */
@@ -147,6 +180,18 @@ static inline void audit_contid_log_task(struct audit_context *ctx,
 					 unsigned int record,
 					 struct audit_contid *contid,
 					 bool atomic) { }
+
+/* The AUDIT_CONTID rule field is refused without CONFIG_AUDIT_CONTID. */
+static inline bool audit_contid_task_matches(struct task_struct *tsk,
+					     u64 rule_value)
+{
+	return false;
+}
+
+static inline bool audit_contid_current_matches(u64 rule_value)
+{
+	return false;
+}
 
 #endif /* CONFIG_AUDIT_CONTID */
 #endif /* _LINUX_AUDIT_CONTID_H */
