@@ -11,7 +11,7 @@ SHELL := /bin/bash
 export KSRC
 
 .PHONY: all demo check check-debug deps userspace kernel kernel-debug \
-	host-test lint guest-test shell clean distclean
+	host-test lint guest-test bench shell clean distclean
 
 all: kernel
 
@@ -47,6 +47,11 @@ check: deps
 check-debug: userspace kernel-debug
 	scripts/vm --debug --timeout 3600 --log .cache/debug-console.log -- \
 		tests/guest/run
+
+# Timings side by side in one VM run: without and with a contid, and a
+# contid rule field against a sessionid one.
+bench: userspace kernel
+	scripts/vm --timeout 1200 --log .cache/bench-console.log -- tests/bench/run
 
 shell: userspace kernel
 	scripts/vm --shell
