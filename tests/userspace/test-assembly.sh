@@ -14,30 +14,15 @@
 # recvfrom() in a small C helper (built with cc, if there is one).
 set -euo pipefail
 
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
-P=${1:-${AUDIT_PREFIX:-$REPO/.cache/audit-userspace}}
-T=$(mktemp -d "${TMPDIR:-/tmp}/audit-assembly.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-
-# Tools must run exactly as they would in the VM: no LD_LIBRARY_PATH.
-unset LD_LIBRARY_PATH
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 AUSEARCH=$P/sbin/ausearch
 AUDITCTL=$P/sbin/auditctl
 
-N=13
-echo "1..$N"
-n=0
-fails=0
-skips=0
-ok()     { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"
-	if [ -n "${2:-}" ] && [ -s "$2" ]; then sed 's/^/#   /' "$2"; fi
-}
-skip()   { n=$((n + 1)); skips=$((skips + 1)); echo "ok $n - $1 # SKIP $2"; }
-check()  {	# DESCRIPTION OUTPUT-FILE COMMAND...
+# check DESCRIPTION OUTPUT-FILE COMMAND...: the command's status is the
+# verdict; the file is shown when it fails
+check() {
 	local d=$1 o=$2; shift 2
-	if "$@"; then ok "$d"; else not_ok "$d" "$o"; fi
+	if "$@"; then ok "$d"; else not_ok "$d" "$(cat "$o" 2>/dev/null)"; fi
 }
 
 # ---------------------------------------------------------------------------
@@ -316,7 +301,7 @@ EOF
 	if ! "$CC" -Wall -o "$T/helper" "$T/helper.c" -I"$P/include" \
 		-L"$P/lib" -Wl,-rpath,"$P/lib" -lauparse -laudit >"$o" 2>&1; then
 		for d in names netlink file feed buffer; do
-			not_ok "C helper ($d) builds against $P" "$o"
+			not_ok "C helper ($d) builds against $P" "$(cat "$o")"
 		done
 	else
 		o=$T/names.out
@@ -343,6 +328,4 @@ EOF
 	fi
 fi
 
-[ "$n" = "$N" ] || { echo "# ran $n checks, planned $N"; fails=$((fails + 1)); }
-echo "# $((n - fails - skips)) passed, $fails failed, $skips skipped"
-[ "$fails" = 0 ]
+tap_done 13

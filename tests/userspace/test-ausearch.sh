@@ -16,34 +16,8 @@
 # in the raw format auditd writes, with the records our kernel emits.
 set -euo pipefail
 
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
-P=${1:-${AUDIT_PREFIX:-$REPO/.cache/audit-userspace}}
-T=$(mktemp -d "${TMPDIR:-/tmp}/audit-ausearch.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-
-# Tools must run exactly as they would in the VM: no LD_LIBRARY_PATH.
-# Fixed zone and locale: -i and --format print local dates.
-unset LD_LIBRARY_PATH
-export TZ=UTC LC_ALL=C
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 AUSEARCH=$P/sbin/ausearch
-
-N=41
-echo "1..$N"
-n=0
-fails=0
-ok()     { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"
-	if [ -n "${2:-}" ]; then printf '%s\n' "$2" | sed 's/^/#   /'; fi
-}
-# is GOT WANT DESCRIPTION
-is() {
-	if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3" "got:  $1"$'\n'"want: $2"; fi
-}
-# has OUTPUT LINE DESCRIPTION: OUTPUT contains LINE as a whole line
-has() {
-	if grep -qxF -- "$2" <<<"$1"; then ok "$3"; else not_ok "$3" "want: $2"$'\n'"$1"; fi
-}
 
 # ---------------------------------------------------------------------------
 # The log.  Serials:
@@ -239,6 +213,4 @@ has "$csv" ",CONTAINER_OP,11/14/23,22:13:20,201,configuration,1,root,root,privil
 has "$csv" ",CONTAINER_ID,11/14/23,22:13:23,204,audit-rule,1,root,root,privileged-acct,opened-file,success,/tmp/tmpcontainerid,17,file,perl,tmpcontainerid" \
 	"--format csv: an event that starts with CONTAINER_ID keeps its syscall's kind"
 
-[ "$n" = "$N" ] || { echo "# ran $n checks, planned $N"; fails=$((fails + 1)); }
-echo "# $((n - fails)) passed, $fails failed"
-[ "$fails" = 0 ]
+tap_done 41
