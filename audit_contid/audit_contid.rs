@@ -217,6 +217,24 @@ impl Drop for TaskLock {
     }
 }
 
+/// A contid reference taken back from the slot of a task that started
+/// exiting during a set. The task may have read the slot meanwhile: the
+/// rule filters read it under RCU without a lock (`audit_contid.h`), so the
+/// reference is dropped only after a grace period. Drop it with no lock
+/// held; it is rare (a set racing with the target's exit).
+struct Retracted(Option<Arc<Contid>>);
+
+impl Drop for Retracted {
+    fn drop(&mut self) {
+        if let Some(contid) = self.0.take() {
+            // SAFETY: no preconditions; we hold no spinlock (by the type's
+            // rule), so we may sleep.
+            unsafe { bindings::synchronize_rcu() };
+            drop(contid);
+        }
+    }
+}
+
 /// Holds `read_lock(&tasklist_lock)`: the process tree cannot change.
 struct TasklistReadLock;
 
@@ -324,6 +342,8 @@ unsafe fn set_contid(target: *mut bindings::task_struct, value: u64) -> Result<(
     // now, used only if the ladder says `Create`.
     let fresh = Contid::new_owned_by_current(value).ok();
     let fresh_node = RBTreeNodeReservation::new(GFP_KERNEL).ok();
+    // Declared before the locks, so dropped after them.
+    let mut retracted = Retracted(None);
 
     let mut live_ids = registry.lock();
     // SAFETY: `target` is valid.
@@ -369,7 +389,7 @@ unsafe fn set_contid(target: *mut bindings::task_struct, value: u64) -> Result<(
                 // SAFETY: `target` is locked and its slot is null (no contid).
                 if !unsafe { install(target, raw) } {
                     // SAFETY: `raw` came from `Arc::into_raw` just above.
-                    drop(unsafe { Arc::from_raw(raw.cast::<Contid>()) });
+                    retracted.0 = Some(unsafe { Arc::from_raw(raw.cast::<Contid>()) });
                     return Err(ladder::ESRCH);
                 }
                 // Counted only once installed, so that a failed install
@@ -392,7 +412,7 @@ unsafe fn set_contid(target: *mut bindings::task_struct, value: u64) -> Result<(
                         Ok(())
                     } else {
                         // SAFETY: `raw` came from `Arc::into_raw` just above.
-                        drop(unsafe { Arc::from_raw(raw.cast::<Contid>()) });
+                        retracted.0 = Some(unsafe { Arc::from_raw(raw.cast::<Contid>()) });
                         return Err(ladder::ESRCH);
                     }
                 }
@@ -604,15 +624,16 @@ pub unsafe extern "C" fn audit_contid_log_task(
 /// # Safety
 ///
 /// `contid` must be null or a task's slot, read as `audit_contid.h`
-/// says: by the task itself through `audit_contid_current()`, or under the
-/// task's lock held across this call.
+/// says: under `rcu_read_lock()` held across this call, or under the
+/// task's lock.
 #[no_mangle]
 pub unsafe extern "C" fn audit_contid_filter_match(
     contid: *mut bindings::audit_contid,
     rule_value: u64,
 ) -> bool {
     // SAFETY: by the function's safety requirements, the slot's reference
-    // stays for this call.
+    // stays for this call: a setter that takes it back drops it only after
+    // a grace period (`Retracted`), and only the task clears its own slot.
     match unsafe { slot_contid(contid) } {
         Some(contid) => filter::chain_matches(contid.nesting_ids(), rule_value),
         None => filter::chain_matches(iter::empty(), rule_value),

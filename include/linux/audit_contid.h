@@ -17,6 +17,10 @@
  *  - The setter and do_exit() change it under task_lock(task); a task reads
  *    its own slot without a lock (under it once exiting, see
  *    audit_contid_current()), other tasks read it under task_lock().
+ *  - A setter that stored into the slot of a task that then turned out to
+ *    be exiting takes the value back and drops it after an RCU grace
+ *    period, so the rule filters may read current's slot under
+ *    rcu_read_lock() alone, with no lock to order against their callers.
  *
  * A task without a contid costs one NULL test on fork, exit and audited
  * syscall exit, and no call into Rust.
@@ -113,17 +117,22 @@ static inline struct audit_contid *audit_contid_current(void)
 /*
  * Does @tsk match the audit rule field "contid=@rule_value": is
  * @rule_value in its contid chain, or is it AUDIT_CID_UNSET and @tsk has
- * no contid?  The caller negates the result for "!=".  The contid is read
- * as for the task's own records (current) or under the setter's lock.
+ * no contid?  The caller negates the result for "!=".  Current's slot is
+ * read under RCU (see above), so no lock is taken whatever the caller
+ * holds; another task's under its task_lock().
  */
 static inline bool audit_contid_task_matches(struct task_struct *tsk,
 					     u64 rule_value)
 {
 	bool match;
 
-	if (tsk == current)
-		return audit_contid_filter_match(audit_contid_current(),
-						 rule_value);
+	if (tsk == current) {
+		rcu_read_lock();
+		match = audit_contid_filter_match(READ_ONCE(tsk->audit_contid),
+						  rule_value);
+		rcu_read_unlock();
+		return match;
+	}
 	task_lock(tsk);
 	match = audit_contid_filter_match(tsk->audit_contid, rule_value);
 	task_unlock(tsk);
@@ -131,15 +140,16 @@ static inline bool audit_contid_task_matches(struct task_struct *tsk,
 }
 
 /*
- * The same for the user and exclude lists, which filter on current.  In
- * interrupt context current is whatever task was interrupted (a netfilter
- * packet in softirq, say), so there no task is assumed: only "unset"
- * matches.
+ * The same for the user and exclude lists, which filter on current: the
+ * exclude list for every record, in any context.  In interrupt context
+ * current is whatever task was interrupted (a netfilter packet in
+ * softirq, say), so there no task is assumed: only "unset" matches.
  */
 static inline bool audit_contid_current_matches(u64 rule_value)
 {
-	return audit_contid_filter_match(in_task() ? audit_contid_current() :
-						     NULL, rule_value);
+	if (!in_task())
+		return audit_contid_filter_match(NULL, rule_value);
+	return audit_contid_task_matches(current, rule_value);
 }
 
 /*
