@@ -8,7 +8,8 @@
  *   contid-bench syscall N   getppid(), N times (syscall entry and exit,
  *                            with whatever audit rules are loaded)
  *
- * Prints one number: the median over 5 rounds of ns per operation.
+ * Prints one number: the fastest of 5 rounds, in ns per operation (the
+ * round least disturbed by the rest of the machine).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,6 @@ int main(int argc, char **argv)
 		rounds[i] = strcmp(argv[1], "fork") ? round_syscall(n) :
 						      round_fork(n);
 	qsort(rounds, 5, sizeof(rounds[0]), cmp);
-	printf("%.0f\n", rounds[2]);
+	printf("%.0f\n", rounds[0]);
 	return 0;
 }
