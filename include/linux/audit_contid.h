@@ -115,41 +115,27 @@ static inline struct audit_contid *audit_contid_current(void)
 }
 
 /*
- * Does @tsk match the audit rule field "contid=@rule_value": is
- * @rule_value in its contid chain, or is it AUDIT_CID_UNSET and @tsk has
- * no contid?  The caller negates the result for "!=".  Current's slot is
- * read under RCU (see above), so no lock is taken whatever the caller
- * holds; another task's under its task_lock().
- */
-static inline bool audit_contid_task_matches(struct task_struct *tsk,
-					     u64 rule_value)
-{
-	bool match;
-
-	if (tsk == current) {
-		rcu_read_lock();
-		match = audit_contid_filter_match(READ_ONCE(tsk->audit_contid),
-						  rule_value);
-		rcu_read_unlock();
-		return match;
-	}
-	task_lock(tsk);
-	match = audit_contid_filter_match(tsk->audit_contid, rule_value);
-	task_unlock(tsk);
-	return match;
-}
-
-/*
- * The same for the user and exclude lists, which filter on current: the
- * exclude list for every record, in any context.  In interrupt context
- * current is whatever task was interrupted (a netfilter packet in
- * softirq, say), so there no task is assumed: only "unset" matches.
+ * Does current match the audit rule field "contid=@rule_value": is
+ * @rule_value in its contid chain, or is it AUDIT_CID_UNSET and current
+ * has no contid?  The caller negates the result for "!=".  The field is
+ * only accepted on lists that filter on current (exit, user, exclude).
+ * The slot is read under RCU (see above), so no lock is taken whatever
+ * the caller holds: the exclude list runs for every record, in any
+ * context.  In interrupt context current is whatever task was interrupted
+ * (a netfilter packet in softirq, say), so there no task is assumed: only
+ * "unset" matches.
  */
 static inline bool audit_contid_current_matches(u64 rule_value)
 {
+	bool match;
+
 	if (!in_task())
 		return audit_contid_filter_match(NULL, rule_value);
-	return audit_contid_task_matches(current, rule_value);
+	rcu_read_lock();
+	match = audit_contid_filter_match(READ_ONCE(current->audit_contid),
+					  rule_value);
+	rcu_read_unlock();
+	return match;
 }
 
 /*
@@ -192,12 +178,6 @@ static inline void audit_contid_log_task(struct audit_context *ctx,
 					 bool atomic) { }
 
 /* The AUDIT_CONTID rule field is refused without CONFIG_AUDIT_CONTID. */
-static inline bool audit_contid_task_matches(struct task_struct *tsk,
-					     u64 rule_value)
-{
-	return false;
-}
-
 static inline bool audit_contid_current_matches(u64 rule_value)
 {
 	return false;
