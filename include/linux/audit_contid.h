@@ -22,32 +22,44 @@
  *    period, so the rule filters may read current's slot under
  *    rcu_read_lock() alone, with no lock to order against their callers.
  *
+ * The rest of the locking (the registry, records) is the Rust side's; see
+ * audit_contid/audit_contid.rs.
+ *
  * A task without a contid costs one NULL test on fork, exit and audited
  * syscall exit, and no call into Rust.
  */
 #ifndef _LINUX_AUDIT_CONTID_H
 #define _LINUX_AUDIT_CONTID_H
 
+#include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
 
 struct audit_context;
 struct audit_contid;
+struct file;
 
 #ifdef CONFIG_AUDIT_CONTID
 
-/* Implemented in Rust (audit_contid/audit_contid.rs). */
+/* Implemented in Rust (audit_contid/). */
 void audit_contid_inherit(struct task_struct *child,
 			  struct audit_contid *contid);
 void audit_contid_exit(struct task_struct *tsk);
-void audit_contid_log_task(struct audit_context *ctx, unsigned int record,
+bool audit_contid_log_task(struct audit_context *ctx, unsigned int record,
 			   struct audit_contid *contid, bool atomic);
 bool audit_contid_filter_match(struct audit_contid *contid, u64 rule_value);
-ssize_t audit_contid_proc_read(struct task_struct *task, char __user *buf,
-			       size_t count, loff_t *ppos);
-ssize_t audit_contid_proc_write(struct task_struct *task,
+ssize_t audit_contid_proc_read(struct file *file, struct task_struct *task,
+			       char __user *buf, size_t count, loff_t *ppos);
+ssize_t audit_contid_proc_write(struct file *file, struct task_struct *task,
 				const char __user *buf, size_t count,
 				loff_t *ppos);
+
+/*
+ * The lock of the Rust side's registry of live ids (audit_contid/registry.rs),
+ * defined statically in C so that it exists from the first task on, with no
+ * initcall.  Only the Rust side takes it.
+ */
+extern struct mutex audit_contid_registry_lock;
 
 /*
  * Task fields, for the Rust side: bindgen's idea of the layout of
@@ -172,10 +184,13 @@ static inline struct audit_contid *audit_contid_current(void)
 
 static inline void audit_contid_fork(struct task_struct *child) { }
 static inline void audit_contid_task_exit(struct task_struct *tsk) { }
-static inline void audit_contid_log_task(struct audit_context *ctx,
+static inline bool audit_contid_log_task(struct audit_context *ctx,
 					 unsigned int record,
 					 struct audit_contid *contid,
-					 bool atomic) { }
+					 bool atomic)
+{
+	return false;
+}
 
 /* The AUDIT_CONTID rule field is refused without CONFIG_AUDIT_CONTID. */
 static inline bool audit_contid_current_matches(u64 rule_value)

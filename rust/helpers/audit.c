@@ -7,12 +7,18 @@
 
 #include <linux/audit.h>
 #include <linux/audit_contid.h>
+#include <linux/preempt.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 
 struct audit_context *rust_helper_audit_context(void)
 {
 	return audit_context();
+}
+
+bool rust_helper_in_task(void)
+{
+	return in_task();
 }
 
 #ifdef CONFIG_AUDIT_CONTID

@@ -2,10 +2,24 @@
 
 //! Audit records.
 //!
+//! A record is started with [`AuditBuffer::start`] in an event, given
+//! text, and sent to the audit daemon when the buffer is dropped. Text goes
+//! in two ways, so that nothing a user controls can pass for a field:
+//!
+//! - [`AuditBuffer::append`] takes [`TrustedText`]: text the kernel makes
+//!   itself (numbers, keywords), as it is;
+//! - [`AuditBuffer::append_untrusted`] takes bytes that may come from user
+//!   space or a file system, and escapes them as the C helpers do.
+//!
 //! C header: [`include/linux/audit.h`](srctree/include/linux/audit.h)
 
 use crate::{alloc::Flags, bindings};
-use core::{ffi::c_int, fmt, ptr::NonNull};
+use core::{
+    ffi::c_int,
+    fmt::{self, Display, Write},
+    marker::PhantomData,
+    ptr::{self, NonNull},
+};
 
 /// Record type numbers, from `include/uapi/linux/audit.h`.
 pub mod record_type {
@@ -20,10 +34,16 @@ pub mod record_type {
 pub fn enabled() -> bool {
     // SAFETY: `audit_enabled` is a global that is only ever read or written
     // whole; a stale value is as good as the one just before a change.
-    unsafe { core::ptr::read_volatile(&raw const bindings::audit_enabled) != 0 }
+    unsafe { ptr::read_volatile(&raw const bindings::audit_enabled) != 0 }
 }
 
 /// The audit event that records are added to.
+///
+/// There is deliberately no way to get the current task's context as a
+/// value: `audit_free()` frees it while the task still runs (in
+/// `do_exit()`), and in interrupt context `audit_context()` is the
+/// interrupted task's. [`AuditBuffer::start_in_current_event`] looks it up
+/// at the moment it is used instead.
 ///
 /// # Invariants
 ///
@@ -31,53 +51,53 @@ pub fn enabled() -> bool {
 #[derive(Clone, Copy)]
 pub struct Context<'a> {
     ptr: *mut bindings::audit_context,
-    _context: core::marker::PhantomData<&'a bindings::audit_context>,
+    _context: PhantomData<&'a bindings::audit_context>,
 }
 
-impl Context<'_> {
-    /// The event of the current task's syscall, if it has one.
-    ///
-    /// Records started with it share the syscall's stamp; without one they
-    /// get a stamp of their own.
-    pub fn current() -> Context<'static> {
-        // SAFETY: `audit_context()` returns the current task's context or
-        // null; the current task's context lives until the task exits, which
-        // cannot happen while this code runs on it.
-        let ptr = unsafe { bindings::audit_context() };
-        // INVARIANT: see the SAFETY comment above.
-        Context {
-            ptr,
-            _context: core::marker::PhantomData,
-        }
-    }
-
+impl Context<'static> {
     /// No event: each record gets a stamp of its own.
-    pub fn none() -> Context<'static> {
+    pub fn none() -> Self {
         // INVARIANT: null is allowed.
         Context {
-            ptr: core::ptr::null_mut(),
-            _context: core::marker::PhantomData,
+            ptr: ptr::null_mut(),
+            _context: PhantomData,
         }
     }
+}
 
+impl<'a> Context<'a> {
     /// Wraps a context handed over by C.
     ///
     /// # Safety
     ///
     /// `ptr` must be null or point to an audit context that stays valid for
-    /// `'a`.
-    pub unsafe fn from_raw<'a>(ptr: *mut bindings::audit_context) -> Context<'a> {
+    /// `'a`, and that is not used concurrently by another task: the current
+    /// task's, in task context.
+    pub unsafe fn from_raw(ptr: *mut bindings::audit_context) -> Self {
         // INVARIANT: guaranteed by the caller.
         Context {
             ptr,
-            _context: core::marker::PhantomData,
+            _context: PhantomData,
         }
     }
 }
 
+/// Text that goes into a record as it is.
+///
+/// # Safety
+///
+/// [`Display::fmt`] must write only text the kernel makes itself: numbers,
+/// fixed keywords and separators, never a byte that comes from user space,
+/// a file system or the network. The audit helpers would have to escape
+/// such bytes (spaces, `"`, control characters, bytes above 0x7e), or a
+/// user could write text that reads as another field; they go through
+/// [`AuditBuffer::append_untrusted`] instead.
+pub unsafe trait TrustedText: Display {}
+
 /// An audit record being written; it is sent to the audit daemon on drop.
 ///
-/// Text is added with [`core::fmt::Write`], e.g. `write!(record, "op=set")`.
+/// The context it was started in is used only by `audit_log_start()` (for
+/// the stamp), so the buffer does not borrow it.
 ///
 /// # Invariants
 ///
@@ -89,9 +109,13 @@ pub struct AuditBuffer {
 impl AuditBuffer {
     /// Starts a record of type `record_type` in the event `ctx`.
     ///
+    /// May sleep, with `flags` that allow it, for up to the audit
+    /// `backlog_wait_time` when the backlog is full: call it with no lock
+    /// held that others need.
+    ///
     /// Returns `None` when the record is not wanted or cannot be had: audit
     /// is disabled, the type is excluded by a rule, the backlog is full or
-    /// memory is short (the audit core accounts for the last two as lost).
+    /// memory is short (the audit core counts the last two in `lost`).
     pub fn start(ctx: Context<'_>, flags: Flags, record_type: u32) -> Option<Self> {
         let record_type = c_int::try_from(record_type).ok()?;
         // SAFETY: `ctx.ptr` is null or a valid context by the type invariant
@@ -100,16 +124,62 @@ impl AuditBuffer {
         // INVARIANT: a non-null result comes from `audit_log_start()`.
         NonNull::new(buf).map(|buf| Self { buf })
     }
+
+    /// Starts a record in the event of the current task's syscall, so that
+    /// it shares its stamp; outside a syscall, or in interrupt context
+    /// (where the current task is only the one interrupted), the record
+    /// gets a stamp of its own. See [`AuditBuffer::start`].
+    pub fn start_in_current_event(flags: Flags, record_type: u32) -> Option<Self> {
+        // SAFETY: no preconditions.
+        let ptr = if unsafe { bindings::in_task() } {
+            // SAFETY: no preconditions.
+            unsafe { bindings::audit_context() }
+        } else {
+            ptr::null_mut()
+        };
+        // SAFETY: in task context `audit_context()` is the current task's
+        // context or null. Only the task itself frees it (in `do_exit()`
+        // or a failed fork), which cannot happen during this call, and
+        // `start` uses it only during the call.
+        Self::start(unsafe { Context::from_raw(ptr) }, flags, record_type)
+    }
+
+    /// Appends text the kernel made itself.
+    pub fn append(&mut self, text: &impl TrustedText) {
+        // `RawText` never fails; a failing `Display` impl would only cut
+        // its own text short.
+        let _ = write!(RawText(self), "{text}");
+    }
+
+    /// Appends bytes that may come from a user, as the audit helpers do:
+    /// in double quotes, or in hex if they hold a space, a `"`, a control
+    /// character or a byte above 0x7e.
+    pub fn append_untrusted(&mut self, text: &[u8]) {
+        // SAFETY: `self.buf` is a live buffer by the type invariant;
+        // `text` holds `text.len()` readable bytes.
+        unsafe {
+            bindings::audit_log_n_untrustedstring(
+                self.buf.as_ptr(),
+                text.as_ptr().cast(),
+                text.len(),
+            )
+        };
+    }
 }
 
-impl fmt::Write for AuditBuffer {
+/// Writes text into a record without escaping it; only [`TrustedText`]
+/// reaches it.
+struct RawText<'a>(&'a mut AuditBuffer);
+
+impl Write for RawText<'_> {
     fn write_str(&mut self, text: &str) -> fmt::Result {
         let len = c_int::try_from(text.len()).map_err(|_| fmt::Error)?;
-        // SAFETY: `self.buf` is a live buffer by the type invariant; "%.*s"
-        // reads exactly `len` bytes from `text`, which holds that many.
+        // SAFETY: `self.0.buf` is a live buffer by the type invariant of
+        // `AuditBuffer`; "%.*s" reads exactly `len` bytes from `text`,
+        // which holds that many.
         unsafe {
             bindings::audit_log_format(
-                self.buf.as_ptr(),
+                self.0.buf.as_ptr(),
                 c"%.*s".as_ptr().cast(),
                 len,
                 text.as_ptr(),

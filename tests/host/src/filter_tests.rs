@@ -4,8 +4,8 @@
 
 use proptest::prelude::*;
 
+use crate::decisions::CONTID_UNSET;
 use crate::filter::chain_matches;
-use crate::ladder::CONTID_UNSET;
 
 #[test]
 fn own_contid_matches() {

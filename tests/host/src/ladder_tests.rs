@@ -9,6 +9,8 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 
+use crate::decisions::CONTID_UNSET;
+use crate::errno::{EBUSY, EEXIST, EINVAL, ENOTUNIQ, EPERM, EXDEV};
 use crate::ladder::*;
 use crate::model::{scenarios, Scenario};
 
@@ -16,13 +18,20 @@ use crate::model::{scenarios, Scenario};
 const ALLOWED: SetRequest = SetRequest {
     value: 42,
     privilege: Privilege::AuditControl,
-    target_has_children: false,
-    target_single_threaded_leader: true,
-    target_is_writer: false,
-    target_descends_from_writer: true,
-    target_has_contid: false,
+    target: TargetFacts {
+        has_children: false,
+        single_threaded_leader: true,
+        is_writer: false,
+        descends_from_writer: true,
+        contid: TargetContid::Unset,
+    },
     live_owner: LiveOwner::NotLive,
 };
+
+/// [`ALLOWED`] with other target facts.
+const fn target(target: TargetFacts) -> SetRequest {
+    SetRequest { target, ..ALLOWED }
+}
 
 #[test]
 fn allowed_write_creates_or_joins() {
@@ -46,6 +55,7 @@ fn allowed_write_creates_or_joins() {
 
 #[test]
 fn each_step_alone_refuses() {
+    let facts = ALLOWED.target;
     let cases = [
         (
             SetRequest {
@@ -62,39 +72,46 @@ fn each_step_alone_refuses() {
             SetError::NotPermitted,
         ),
         (
-            SetRequest {
-                target_has_children: true,
-                ..ALLOWED
-            },
+            target(TargetFacts {
+                has_children: true,
+                ..facts
+            }),
             SetError::TargetBusy,
         ),
         (
-            SetRequest {
-                target_single_threaded_leader: false,
-                ..ALLOWED
-            },
+            target(TargetFacts {
+                single_threaded_leader: false,
+                ..facts
+            }),
             SetError::TargetBusy,
         ),
         (
-            SetRequest {
-                target_is_writer: true,
-                ..ALLOWED
-            },
+            target(TargetFacts {
+                is_writer: true,
+                ..facts
+            }),
             SetError::NotDescendant,
         ),
         (
-            SetRequest {
-                target_descends_from_writer: false,
-                ..ALLOWED
-            },
+            target(TargetFacts {
+                descends_from_writer: false,
+                ..facts
+            }),
             SetError::NotDescendant,
         ),
         (
-            SetRequest {
-                target_has_contid: true,
-                ..ALLOWED
-            },
+            target(TargetFacts {
+                contid: TargetContid::Set,
+                ..facts
+            }),
             SetError::AlreadySet,
+        ),
+        (
+            target(TargetFacts {
+                contid: TargetContid::BeingSet,
+                ..facts
+            }),
+            SetError::TargetBusy,
         ),
         (
             SetRequest {
@@ -103,9 +120,28 @@ fn each_step_alone_refuses() {
             },
             SetError::NotUnique,
         ),
+        (
+            SetRequest {
+                live_owner: LiveOwner::Dropping,
+                ..ALLOWED
+            },
+            SetError::NotUnique,
+        ),
     ];
     for (request, error) in cases {
         assert_eq!(decide(&request), Err(error), "{request:?}");
+    }
+}
+
+/// The kernel climbs the ladder rung by rung, with the locks each needs;
+/// together the rungs are the whole ladder.
+#[test]
+fn rungs_in_order_are_the_ladder() {
+    for request in all_requests(&[7, CONTID_UNSET]) {
+        let by_rungs = check_writer(request.value, request.privilege)
+            .and_then(|()| check_target(&request.target))
+            .and_then(|()| check_live_owner(request.live_owner));
+        assert_eq!(by_rungs, decide(&request), "{request:?}");
     }
 }
 
@@ -123,31 +159,32 @@ fn errors_map_to_errnos() {
         assert_eq!(error.errno(), errno, "{error:?}");
         assert_eq!(errno, number, "{error:?}");
     }
-    assert_eq!((ESRCH, ENOMEM, ERANGE), (3, 12, 34));
     assert_eq!(CONTID_UNSET, 18446744073709551615);
 }
 
 #[test]
 fn spec_consequences_hold() {
     // Self-assignment is always refused, even of a fresh value.
-    let own = SetRequest {
-        target_is_writer: true,
-        target_descends_from_writer: false,
-        ..ALLOWED
-    };
+    let own = target(TargetFacts {
+        is_writer: true,
+        descends_from_writer: false,
+        ..ALLOWED.target
+    });
     assert_eq!(decide(&own).map_err(SetError::errno), Err(EXDEV));
     // The owner cannot write again to a task it labelled, even the same value.
     let again = SetRequest {
-        target_has_contid: true,
         live_owner: LiveOwner::Writer,
-        ..ALLOWED
+        ..target(TargetFacts {
+            contid: TargetContid::Set,
+            ..ALLOWED.target
+        })
     };
     assert_eq!(decide(&again).map_err(SetError::errno), Err(EEXIST));
     // A task with children cannot be labelled.
-    let parent = SetRequest {
-        target_has_children: true,
-        ..ALLOWED
-    };
+    let parent = target(TargetFacts {
+        has_children: true,
+        ..ALLOWED.target
+    });
     assert_eq!(decide(&parent).map_err(SetError::errno), Err(EBUSY));
     // An unprivileged write of the unset value reports the value first.
     let both = SetRequest {
@@ -156,26 +193,49 @@ fn spec_consequences_hold() {
         ..ALLOWED
     };
     assert_eq!(decide(&both).map_err(SetError::errno), Err(EINVAL));
+    // The owner cannot revive a container whose drop is not logged yet.
+    let dropping = SetRequest {
+        live_owner: LiveOwner::Dropping,
+        ..ALLOWED
+    };
+    assert_eq!(decide(&dropping).map_err(SetError::errno), Err(ENOTUNIQ));
 }
+
+const TARGET_CONTIDS: [TargetContid; 3] = [
+    TargetContid::Unset,
+    TargetContid::Set,
+    TargetContid::BeingSet,
+];
+
+const LIVE_OWNERS: [LiveOwner; 4] = [
+    LiveOwner::NotLive,
+    LiveOwner::Writer,
+    LiveOwner::Other,
+    LiveOwner::Dropping,
+];
 
 /// Every request over the given values, with every combination of facts.
 fn all_requests(values: &[u64]) -> Vec<SetRequest> {
     let mut requests = Vec::new();
     for &value in values {
         for privilege in [Privilege::AuditControl, Privilege::Unprivileged] {
-            for live_owner in [LiveOwner::NotLive, LiveOwner::Writer, LiveOwner::Other] {
-                for bits in 0u8..32 {
-                    let bit = |n: u8| bits & (1 << n) != 0;
-                    requests.push(SetRequest {
-                        value,
-                        privilege,
-                        target_has_children: bit(0),
-                        target_single_threaded_leader: bit(1),
-                        target_is_writer: bit(2),
-                        target_descends_from_writer: bit(3),
-                        target_has_contid: bit(4),
-                        live_owner,
-                    });
+            for live_owner in LIVE_OWNERS {
+                for contid in TARGET_CONTIDS {
+                    for bits in 0u8..16 {
+                        let bit = |n: u8| bits & (1 << n) != 0;
+                        requests.push(SetRequest {
+                            value,
+                            privilege,
+                            target: TargetFacts {
+                                has_children: bit(0),
+                                single_threaded_leader: bit(1),
+                                is_writer: bit(2),
+                                descends_from_writer: bit(3),
+                                contid,
+                            },
+                            live_owner,
+                        });
+                    }
                 }
             }
         }
@@ -185,6 +245,7 @@ fn all_requests(values: &[u64]) -> Vec<SetRequest> {
 
 /// The first failing step of spec §2.1 (steps 2 to 7), in table form.
 fn reference_on_request(req: &SetRequest) -> Result<SetAction, SetError> {
+    let t = &req.target;
     let table = [
         (req.value == u64::MAX, SetError::UnsetValue),
         (
@@ -192,15 +253,19 @@ fn reference_on_request(req: &SetRequest) -> Result<SetAction, SetError> {
             SetError::NotPermitted,
         ),
         (
-            req.target_has_children || !req.target_single_threaded_leader,
+            t.has_children || !t.single_threaded_leader,
             SetError::TargetBusy,
         ),
         (
-            req.target_is_writer || !req.target_descends_from_writer,
+            t.is_writer || !t.descends_from_writer,
             SetError::NotDescendant,
         ),
-        (req.target_has_contid, SetError::AlreadySet),
-        (req.live_owner == LiveOwner::Other, SetError::NotUnique),
+        (t.contid == TargetContid::Set, SetError::AlreadySet),
+        (t.contid == TargetContid::BeingSet, SetError::TargetBusy),
+        (
+            matches!(req.live_owner, LiveOwner::Other | LiveOwner::Dropping),
+            SetError::NotUnique,
+        ),
     ];
     match table.iter().find(|(fails, _)| *fails) {
         Some(&(_, error)) => Err(error),
@@ -212,7 +277,7 @@ fn reference_on_request(req: &SetRequest) -> Result<SetAction, SetError> {
 #[test]
 fn first_failing_step_wins_for_every_combination() {
     let requests = all_requests(&[0, 7, CONTID_UNSET - 1, CONTID_UNSET]);
-    assert_eq!(requests.len(), 4 * 2 * 3 * 32);
+    assert_eq!(requests.len(), 4 * 2 * 4 * 3 * 16);
     for request in &requests {
         assert_eq!(
             decide(request),
@@ -241,7 +306,13 @@ fn reference_on_tree(s: &Scenario) -> Result<SetAction, SetError> {
         .filter(|&(i, _)| s.forest.is_live(i))
         .map(|(_, c)| c)
         .find(|c| c.value == s.value);
-    let owned_by_writer = holder.is_some_and(|c| c.owner == Some(s.writer));
+    let dropping = s
+        .forest
+        .containers
+        .iter()
+        .enumerate()
+        .any(|(i, c)| c.value == s.value && c.held && !s.forest.has_tasks(i));
+    let owned_by_writer = holder.is_some_and(|c| c.owner == Some(s.writer)) && !dropping;
     let table = [
         (s.value == CONTID_UNSET, SetError::UnsetValue),
         (
@@ -275,13 +346,14 @@ fn check_invariants(s: &Scenario, outcome: Result<SetAction, SetError>) {
         .iter()
         .enumerate()
         .find(|&(i, c)| c.value == s.value && s.forest.is_live(i));
-    let owned_by_writer = live.is_some_and(|(_, c)| c.owner == Some(s.writer));
+    let owned_by_writer =
+        live.is_some_and(|(i, c)| c.owner == Some(s.writer) && s.forest.has_tasks(i));
     if let Ok(action) = outcome {
         assert_ne!(s.value, CONTID_UNSET);
         assert_eq!(s.privilege, Privilege::AuditControl);
-        assert!(!req.target_has_children);
-        assert!(req.target_single_threaded_leader);
-        assert!(!req.target_is_writer && req.target_descends_from_writer);
+        assert!(!req.target.has_children);
+        assert!(req.target.single_threaded_leader);
+        assert!(!req.target.is_writer && req.target.descends_from_writer);
         assert!(s.forest.processes[s.target.process].contid.is_none());
         assert!(live.is_none() || owned_by_writer);
         assert_eq!(action == SetAction::Join, live.is_some() && owned_by_writer);
@@ -302,19 +374,20 @@ proptest! {
     fn decide_matches_spec_table_on_any_request(
         value in prop_oneof![Just(CONTID_UNSET), any::<u64>()],
         unprivileged in any::<bool>(),
-        bits in any::<[bool; 5]>(),
-        live_owner in proptest::sample::select(
-            vec![LiveOwner::NotLive, LiveOwner::Writer, LiveOwner::Other],
-        ),
+        bits in any::<[bool; 4]>(),
+        contid in proptest::sample::select(TARGET_CONTIDS.to_vec()),
+        live_owner in proptest::sample::select(LIVE_OWNERS.to_vec()),
     ) {
         let request = SetRequest {
             value,
             privilege: if unprivileged { Privilege::Unprivileged } else { Privilege::AuditControl },
-            target_has_children: bits[0],
-            target_single_threaded_leader: bits[1],
-            target_is_writer: bits[2],
-            target_descends_from_writer: bits[3],
-            target_has_contid: bits[4],
+            target: TargetFacts {
+                has_children: bits[0],
+                single_threaded_leader: bits[1],
+                is_writer: bits[2],
+                descends_from_writer: bits[3],
+                contid,
+            },
             live_owner,
         };
         prop_assert_eq!(decide(&request), reference_on_request(&request));

@@ -10,7 +10,8 @@ use std::iter;
 use proptest::prelude::*;
 use proptest::sample::{subsequence, Index};
 
-use crate::ladder::{LiveOwner, Privilege, SetRequest, CONTID_UNSET};
+use crate::decisions::CONTID_UNSET;
+use crate::ladder::{LiveOwner, Privilege, SetRequest, TargetContid, TargetFacts};
 
 /// One thread: its process and its index in it; index 0 is the leader.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +38,8 @@ pub(crate) struct Container {
     pub(crate) value: u64,
     /// The thread that created it, or `None` if that thread exited.
     pub(crate) owner: Option<Thread>,
-    /// Kept after its last task exited, for auditd (spec §1.7).
+    /// Kept after its last task exited: its drop record is not logged yet,
+    /// or auditd has not fetched its signal info (spec §1.7).
     pub(crate) held: bool,
 }
 
@@ -49,13 +51,16 @@ pub(crate) struct Forest {
 }
 
 impl Forest {
+    /// Whether some process carries the object.
+    pub(crate) fn has_tasks(&self, container: usize) -> bool {
+        self.processes
+            .iter()
+            .any(|process| process.contid == Some(container))
+    }
+
     /// Whether the object is live: some process carries it, or it is held.
     pub(crate) fn is_live(&self, container: usize) -> bool {
-        self.containers[container].held
-            || self
-                .processes
-                .iter()
-                .any(|process| process.contid == Some(container))
+        self.containers[container].held || self.has_tasks(container)
     }
 }
 
@@ -88,6 +93,7 @@ impl Scenario {
         });
         let live_owner = match live {
             None => LiveOwner::NotLive,
+            Some(container) if !self.forest.has_tasks(container) => LiveOwner::Dropping,
             Some(container) if self.forest.containers[container].owner == Some(self.writer) => {
                 LiveOwner::Writer
             }
@@ -96,13 +102,18 @@ impl Scenario {
         SetRequest {
             value: self.value,
             privilege: self.privilege,
-            target_has_children: processes
-                .iter()
-                .any(|process| process.parent == Some(self.target.process)),
-            target_single_threaded_leader: self.target.index == 0 && target.threads == 1,
-            target_is_writer: self.target.process == self.writer.process,
-            target_descends_from_writer: descends,
-            target_has_contid: target.contid.is_some(),
+            target: TargetFacts {
+                has_children: processes
+                    .iter()
+                    .any(|process| process.parent == Some(self.target.process)),
+                single_threaded_leader: self.target.index == 0 && target.threads == 1,
+                is_writer: self.target.process == self.writer.process,
+                descends_from_writer: descends,
+                contid: match target.contid {
+                    None => TargetContid::Unset,
+                    Some(_) => TargetContid::Set,
+                },
+            },
             live_owner,
         }
     }

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-use crate::ladder::{EINVAL, ERANGE};
+use crate::errno::{EINVAL, ERANGE};
 use crate::parse::{parse_contid, ParseError, MAX_CONTID_INPUT};
 
 /// Bytes that may appear in an accepted write.

@@ -3,8 +3,7 @@
 
 use proptest::prelude::*;
 
-use crate::fixed_buf::FixedBuf;
-use crate::ladder::CONTID_UNSET;
+use crate::decisions::CONTID_UNSET;
 use crate::parse::parse_contid;
 use crate::record::*;
 
@@ -97,44 +96,57 @@ fn chain_spellings() {
     );
 }
 
+/// The `/proc` read's text as a string.
+fn proc_text(contid: Option<u64>) -> String {
+    String::from_utf8(ProcText::new(contid).as_bytes().to_vec()).expect("digits")
+}
+
 #[test]
 fn proc_value_spellings() {
-    assert_eq!(text(|w| write_proc_value(w, None)), "18446744073709551615");
-    assert_eq!(text(|w| write_proc_value(w, Some(0))), "0");
-    assert_eq!(text(|w| write_proc_value(w, Some(123456))), "123456");
+    assert_eq!(proc_text(None), "18446744073709551615");
+    assert_eq!(proc_text(Some(0)), "0");
+    assert_eq!(proc_text(Some(9)), "9");
+    assert_eq!(proc_text(Some(10)), "10");
+    assert_eq!(proc_text(Some(123456)), "123456");
+    assert_eq!(proc_text(Some(CONTID_UNSET - 1)), "18446744073709551614");
     assert_eq!(PROC_VALUE_MAX_LEN, u64::MAX.to_string().len());
 }
 
 #[test]
-fn proc_value_fits_the_kernel_stack_buffer() {
-    for contid in [None, Some(0), Some(u64::MAX - 1), Some(10_u64.pow(19))] {
-        let mut buf = FixedBuf::<PROC_VALUE_MAX_LEN>::new();
-        write_proc_value(&mut buf, contid).expect("fits");
-        assert_eq!(buf.as_str(), text(|w| write_proc_value(w, contid)));
-    }
-}
-
-#[test]
-fn too_small_buffer_reports_error() {
-    let mut buf = FixedBuf::<{ PROC_VALUE_MAX_LEN - 1 }>::new();
-    assert!(write_proc_value(&mut buf, None).is_err());
-    let mut buf = FixedBuf::<8>::new();
-    assert!(write_container_id(&mut buf, 1, [4, 2, 1]).is_err());
-    assert!(buf.as_bytes().len() <= 8);
-    let mut exact = FixedBuf::<23>::new();
-    write_container_id(&mut exact, 1, [4, 2, 1]).expect("exactly fits");
-    assert_eq!(exact.as_str(), "record=1 contid=4,^2,^1");
-}
-
-#[test]
-fn fixed_buffer_holds_a_whole_op_set() {
-    let mut buf = FixedBuf::<128>::new();
-    write_op_set(&mut buf, 8730, u64::MAX, [CONTID_UNSET - 1, 0], false).expect("fits");
+fn records_display_as_their_writers_write() {
+    let set = OpSet {
+        opid: 8730,
+        requested: 5,
+        old_chain: [4, 2, 1],
+        success: false,
+    };
     assert_eq!(
-        buf.as_str(),
-        "op=set opid=8730 contid=18446744073709551615 \
-         old-contid=18446744073709551614,^0 res=0"
+        set.to_string(),
+        text(|w| write_op_set(w, 8730, 5, [4, 2, 1], false))
     );
+    // Displayed twice: the chain is walked afresh each time.
+    assert_eq!(set.to_string(), set.to_string());
+    let drop = OpDrop {
+        opid: 42,
+        dropped_chain: [123456].into_iter(),
+    };
+    assert_eq!(
+        drop.to_string(),
+        "op=drop opid=42 contid=-1 old-contid=123456 res=1"
+    );
+    let id = ContainerId {
+        record: 3,
+        chain: [2, 1].into_iter(),
+    };
+    assert_eq!(id.to_string(), "record=3 contid=2,^1");
+}
+
+/// What the kernel's trusted-text path relies on: records hold no byte
+/// that the audit helpers would have to escape (control characters, `"`,
+/// bytes above 0x7e), so nothing in them can pass for another field.
+fn is_plain_record_text(text: &str) -> bool {
+    text.bytes()
+        .all(|b| b == b' ' || (0x21..0x7f).contains(&b) && b != b'"')
 }
 
 proptest! {
@@ -178,10 +190,28 @@ proptest! {
 
     #[test]
     fn proc_value_reads_back(contid in proptest::option::of(any::<u64>())) {
-        let mut buf = FixedBuf::<PROC_VALUE_MAX_LEN>::new();
-        write_proc_value(&mut buf, contid).expect("fits");
-        prop_assert!(buf.as_bytes().len() <= PROC_VALUE_MAX_LEN);
-        prop_assert!(!buf.as_bytes().ends_with(b"\n"));
-        prop_assert_eq!(parse_contid(buf.as_bytes()), Ok(contid.unwrap_or(CONTID_UNSET)));
+        let text = ProcText::new(contid);
+        prop_assert!(text.as_bytes().len() <= PROC_VALUE_MAX_LEN);
+        prop_assert_eq!(proc_text(contid), contid.unwrap_or(CONTID_UNSET).to_string());
+        prop_assert_eq!(parse_contid(text.as_bytes()), Ok(contid.unwrap_or(CONTID_UNSET)));
+    }
+
+    #[test]
+    fn records_are_plain_text(
+        opid in any::<i32>(),
+        requested in any::<u64>(),
+        record in any::<u32>(),
+        chain in proptest::collection::vec(any::<u64>(), 0..6),
+        success in any::<bool>(),
+    ) {
+        let chain = chain.into_iter();
+        let texts = [
+            OpSet { opid, requested, old_chain: chain.clone(), success }.to_string(),
+            OpDrop { opid, dropped_chain: chain.clone() }.to_string(),
+            ContainerId { record, chain }.to_string(),
+        ];
+        for text in texts {
+            prop_assert!(is_plain_record_text(&text), "{}", text);
+        }
     }
 }

@@ -10,7 +10,7 @@
 //! refused, so a write is either exactly one number or an error and no audit
 //! record is made for it (spec §2.1).
 
-use super::ladder::{EINVAL, ERANGE};
+use super::errno::{EINVAL, ERANGE};
 
 /// Longest write accepted, in bytes; mirrors kstrtou64_from_user's 66-byte copy.
 pub(crate) const MAX_CONTID_INPUT: usize = 66;

@@ -10,7 +10,7 @@
 //! series, nothing here looks at a hash bucket, so an unrelated container
 //! never matches and an ancestor always does.
 
-use super::ladder::CONTID_UNSET;
+use super::CONTID_UNSET;
 
 /// Does `rule_value`, the value of an `=` rule, match the task whose
 /// contid chain is `chain` (innermost first, empty without a contid)?

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The contid object: one per live identifier, shared by the tasks of the
+//! container, and the holds that keep it from being dropped.
+//!
+//! A container is dropped (its `op=drop` record logged and its id freed for
+//! reuse) when the last [`Hold`] on it is released. Holds are taken by:
+//!
+//! - each task in the container (its `audit_contid` slot owns one);
+//! - the writer that created it, until its `op=set` record is in the log;
+//! - a writer whose record names it, until that record is in the log.
+//!
+//! So every record that names a contid is logged while someone holds it,
+//! and its drop record comes after all of them.
+
+use core::{
+    iter,
+    mem::ManuallyDrop,
+    ops::Deref,
+    sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering},
+};
+use kernel::{
+    alloc::flags::GFP_KERNEL,
+    bindings,
+    prelude::*,
+    sync::{Arc, ArcBorrow},
+    task::Task,
+    types::ARef,
+};
+
+use crate::{log, registry::Registry};
+
+/// An audit container identifier in use.
+///
+/// # Invariants
+///
+/// - `holds` counts the [`Hold`]s on this object. It goes from 1 to 0 only
+///   with the registry locked, and never rises again from 0.
+/// - While `holds > 0`, and after that until the drop record has been
+///   logged, the registry maps `id` to this object.
+/// - `announced` goes from false to true once, when the `op=set` record
+///   that created the object has been logged (or could not be). Until
+///   then the object is named in no record, and the writer that created it
+///   holds it.
+pub(crate) struct Contid {
+    id: u64,
+    /// The thread that first set `id`: the only one that may add more tasks.
+    owner: ARef<Task>,
+    /// The container this one is nested in (the nesting issue fills it).
+    parent: Option<Arc<Contid>>,
+    holds: AtomicUsize,
+    announced: AtomicBool,
+    /// The thread-group id of the task that left last, for the drop record.
+    last_tgid: AtomicI32,
+}
+
+impl Contid {
+    /// A new contid owned by the current task, in no task and not in the
+    /// registry yet.
+    pub(crate) fn new_owned_by_current(id: u64) -> Result<Arc<Self>> {
+        // SAFETY: no preconditions.
+        let current = unsafe { bindings::get_current() };
+        // SAFETY: the current task is valid; `ARef` takes a reference.
+        let owner: ARef<Task> = unsafe { &*current.cast::<Task>() }.into();
+        Ok(Arc::new(
+            Contid {
+                id,
+                owner,
+                parent: None,
+                holds: AtomicUsize::new(0),
+                announced: AtomicBool::new(false),
+                last_tgid: AtomicI32::new(0),
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    /// The identifier.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Whether `task` owns this contid.
+    pub(crate) fn is_owned_by(&self, task: *const bindings::task_struct) -> bool {
+        core::ptr::eq(&*self.owner, task.cast::<Task>())
+    }
+
+    /// Whether every task has left and nobody holds it: it is being dropped.
+    /// Reliable only with the registry locked, under which holds drop to 0.
+    pub(crate) fn is_dropping(&self) -> bool {
+        self.holds.load(Ordering::Relaxed) == 0
+    }
+
+    /// The number of holds, for the KUnit suite.
+    #[cfg(CONFIG_AUDIT_CONTID_KUNIT_TEST)]
+    pub(crate) fn holds(&self) -> usize {
+        self.holds.load(Ordering::Relaxed)
+    }
+
+    /// This contid and the ones it is nested in, innermost first.
+    pub(crate) fn nesting_ids(&self) -> impl Iterator<Item = u64> + Clone + '_ {
+        iter::successors(Some(self), |contid| contid.parent.as_deref()).map(|contid| contid.id)
+    }
+
+    /// Whether records may name it: its `op=set` record is in the log.
+    pub(crate) fn is_announced(&self) -> bool {
+        // Acquire: pairs with `announce`, so whoever sees it announced
+        // logs after the `op=set` record was queued.
+        self.announced.load(Ordering::Acquire)
+    }
+
+    /// Lets records name it; called by its creator once the `op=set`
+    /// record has been logged, before the creator's hold is released.
+    pub(crate) fn announce(&self) {
+        self.announced.store(true, Ordering::Release);
+    }
+}
+
+/// One claim on a contid that keeps it from being dropped.
+///
+/// Released on drop: the last release logs the container's drop record and
+/// frees its id for reuse. Drop it in process context with no lock held
+/// that others need, as that may wait for the audit backlog.
+pub(crate) struct Hold {
+    contid: ManuallyDrop<Arc<Contid>>,
+}
+
+impl Hold {
+    /// The first hold on a new contid, before anyone else can see it.
+    pub(crate) fn first(contid: Arc<Contid>) -> Hold {
+        // INVARIANT: nobody else knows the object yet, so its count is 0
+        // only because it is new, not because it was dropped.
+        contid.holds.store(1, Ordering::Relaxed);
+        Hold {
+            contid: ManuallyDrop::new(contid),
+        }
+    }
+
+    /// Another hold on `contid`, whose holds are known not to drop to zero
+    /// meanwhile: the caller has one, or reads it from the slot of a task
+    /// it keeps from exiting (under `task_lock`), or has checked that holds
+    /// remain with the registry locked.
+    pub(crate) fn another(contid: ArcBorrow<'_, Contid>) -> Hold {
+        // INVARIANT: the count is above 0 by the caller's guarantee, so it
+        // does not rise from 0.
+        contid.holds.fetch_add(1, Ordering::Relaxed);
+        Hold {
+            contid: ManuallyDrop::new(contid.into()),
+        }
+    }
+
+    /// The contid held, for taking another hold on it.
+    pub(crate) fn as_arc_borrow(&self) -> ArcBorrow<'_, Contid> {
+        self.contid.as_arc_borrow()
+    }
+
+    /// Gives up the hold without releasing it, for a caller that keeps the
+    /// claim in another form.
+    fn into_arc(self) -> Arc<Contid> {
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never dropped, so its field is taken only once.
+        unsafe { ManuallyDrop::take(&mut this.contid) }
+    }
+
+    /// Turns the hold into a raw pointer for a task's slot.
+    pub(crate) fn into_raw(self) -> *mut bindings::audit_contid {
+        Arc::into_raw(self.into_arc()).cast_mut().cast()
+    }
+
+    /// Takes back a hold that [`Hold::into_raw`] turned into `raw`.
+    ///
+    /// # Safety
+    ///
+    /// `raw` must come from [`Hold::into_raw`] and not have been taken back.
+    pub(crate) unsafe fn from_raw(raw: *mut bindings::audit_contid) -> Hold {
+        // SAFETY: by the function's safety requirements, `raw` owns a
+        // reference made by `Arc::into_raw`.
+        let contid = unsafe { Arc::from_raw(raw.cast::<Contid>()) };
+        Hold {
+            contid: ManuallyDrop::new(contid),
+        }
+    }
+
+    /// The hold of a task that leaves the container, whose thread-group id
+    /// is `tgid`; names it in the drop record if it is the last.
+    pub(crate) fn leave(self, tgid: i32) {
+        let contid = self.into_arc();
+        contid.last_tgid.store(tgid, Ordering::Relaxed);
+        release(contid, Some(tgid), true);
+    }
+
+    /// Releases the hold without logging a drop record: for the KUnit
+    /// suite, which runs at boot.
+    #[cfg(CONFIG_AUDIT_CONTID_KUNIT_TEST)]
+    pub(crate) fn release_quietly(self) {
+        release(self.into_arc(), None, false);
+    }
+}
+
+impl Deref for Hold {
+    type Target = Contid;
+
+    fn deref(&self) -> &Contid {
+        &self.contid
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        // SAFETY: `drop` runs once, and the field is not used after.
+        let contid = unsafe { ManuallyDrop::take(&mut self.contid) };
+        release(contid, None, true);
+    }
+}
+
+/// Releases one hold on `contid`. The last one logs the drop record (if
+/// `record`), naming the task `opid` or else the last one that left, and
+/// then takes the id out of the registry.
+fn release(contid: Arc<Contid>, opid: Option<i32>, record: bool) {
+    let not_last = contid
+        .holds
+        .fetch_update(Ordering::Release, Ordering::Relaxed, |holds| {
+            (holds > 1).then(|| holds - 1)
+        });
+    if not_last.is_ok() {
+        return;
+    }
+    // Maybe the last: decide with the registry locked, so that no writer
+    // joins a container that is being dropped.
+    {
+        let registry = Registry::lock();
+        if contid.holds.fetch_sub(1, Ordering::AcqRel) != 1 {
+            return;
+        }
+        // The id stays in the registry, where `is_dropping` refuses it to
+        // every writer, until its drop record is in the log.
+        drop(registry);
+    }
+    if record {
+        let opid = opid.unwrap_or_else(|| contid.last_tgid.load(Ordering::Relaxed));
+        log::op_drop(opid, &contid);
+    }
+    Registry::retire(&contid);
+}

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The text of contid audit records and of the procfs read.
+//!
+//! Decides how contids are spelled: record bodies (the text after
+//! `msg=audit(...): `) of CONTAINER_OP (1020) and CONTAINER_ID (1340), and
+//! the `/proc/PID/audit_containerid` read (spec §2.1, §3.2, §3.3). Records
+//! print "no contid" as `-1`, procfs prints the raw unset number.
+//!
+//! Each record is a type that implements [`Display`]: the kernel hands it
+//! to the audit buffer as text the kernel made itself (numbers, `,^` and
+//! fixed words; nothing from user space), without allocating.
+
+use core::fmt::{self, Display, Write};
+
+use super::CONTID_UNSET;
+
+/// Text used in records for "no contid".
+pub(crate) const UNSET_TEXT: &str = "-1";
+
+/// Longest text of a `/proc` read (20, the digits of 2^64-1).
+pub(crate) const PROC_VALUE_MAX_LEN: usize = 20;
+
+/// Writes a contid and the chain of contids it is nested in, innermost
+/// first, as `own[,^parent[,^grandparent...]]` (spec §1.4, §3.3).
+///
+/// For now chains have length 1; the nesting issue makes them longer. An
+/// empty chain prints [`UNSET_TEXT`].
+pub(crate) fn write_chain<W: Write, I: IntoIterator<Item = u64>>(
+    out: &mut W,
+    chain: I,
+) -> fmt::Result {
+    let mut chain = chain.into_iter();
+    let Some(own) = chain.next() else {
+        return out.write_str(UNSET_TEXT);
+    };
+    write!(out, "{own}")?;
+    for outer in chain {
+        write!(out, ",^{outer}")?;
+    }
+    Ok(())
+}
+
+/// CONTAINER_OP (1020) for a /proc write attempt:
+/// `op=set opid=<opid> contid=<requested> old-contid=<chain|-1> res=<1|0>`.
+///
+/// `requested` is printed verbatim, so a refused write of the unset value
+/// shows `contid=18446744073709551615`.
+pub(crate) fn write_op_set<W: Write, I: IntoIterator<Item = u64>>(
+    out: &mut W,
+    opid: i32,
+    requested: u64,
+    old_chain: I,
+    success: bool,
+) -> fmt::Result {
+    write!(out, "op=set opid={opid} contid={requested} old-contid=")?;
+    write_chain(out, old_chain)?;
+    write!(out, " res={}", u8::from(success))
+}
+
+/// CONTAINER_OP (1020) death certificate:
+/// `op=drop opid=<opid> contid=-1 old-contid=<chain> res=1`.
+pub(crate) fn write_op_drop<W: Write, I: IntoIterator<Item = u64>>(
+    out: &mut W,
+    opid: i32,
+    dropped_chain: I,
+) -> fmt::Result {
+    write!(out, "op=drop opid={opid} contid={UNSET_TEXT} old-contid=")?;
+    write_chain(out, dropped_chain)?;
+    out.write_str(" res=1")
+}
+
+/// CONTAINER_ID (1340) aux record: `record=<n> contid=<chain>`.
+pub(crate) fn write_container_id<W: Write, I: IntoIterator<Item = u64>>(
+    out: &mut W,
+    record: u32,
+    chain: I,
+) -> fmt::Result {
+    write!(out, "record={record} contid=")?;
+    write_chain(out, chain)
+}
+
+/// The `op=set` record of one write attempt; see [`write_op_set`].
+pub(crate) struct OpSet<I> {
+    /// The target's thread-group id.
+    pub(crate) opid: i32,
+    /// The value written.
+    pub(crate) requested: u64,
+    /// The target's contid chain before the write (empty: none).
+    pub(crate) old_chain: I,
+    /// Whether the write labelled the target.
+    pub(crate) success: bool,
+}
+
+impl<I: IntoIterator<Item = u64> + Clone> Display for OpSet<I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_op_set(
+            f,
+            self.opid,
+            self.requested,
+            self.old_chain.clone(),
+            self.success,
+        )
+    }
+}
+
+/// The `op=drop` record of a container; see [`write_op_drop`].
+pub(crate) struct OpDrop<I> {
+    /// The thread-group id of the container's last task.
+    pub(crate) opid: i32,
+    /// The dropped contid's chain.
+    pub(crate) dropped_chain: I,
+}
+
+impl<I: IntoIterator<Item = u64> + Clone> Display for OpDrop<I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_op_drop(f, self.opid, self.dropped_chain.clone())
+    }
+}
+
+/// The CONTAINER_ID record of one task in an event; see
+/// [`write_container_id`].
+pub(crate) struct ContainerId<I> {
+    /// The number that ties it to the record it describes.
+    pub(crate) record: u32,
+    /// The task's contid chain.
+    pub(crate) chain: I,
+}
+
+impl<I: IntoIterator<Item = u64> + Clone> Display for ContainerId<I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_container_id(f, self.record, self.chain.clone())
+    }
+}
+
+/// The text of a `/proc/PID/audit_containerid` read: decimal, no newline;
+/// no contid reads 18446744073709551615. Made on the stack, for the kernel
+/// to copy to user space.
+pub(crate) struct ProcText {
+    digits: [u8; PROC_VALUE_MAX_LEN],
+    start: usize,
+}
+
+impl ProcText {
+    /// The text for a task whose contid is `contid`.
+    pub(crate) fn new(contid: Option<u64>) -> Self {
+        let mut value = contid.unwrap_or(CONTID_UNSET);
+        let mut text = ProcText {
+            digits: [0; PROC_VALUE_MAX_LEN],
+            start: PROC_VALUE_MAX_LEN,
+        };
+        // Least significant digit first, from the end; 2^64-1 has 20
+        // digits, so `start` never underflows.
+        loop {
+            text.start -= 1;
+            text.digits[text.start] = b'0' + (value % 10) as u8;
+            value /= 10;
+            if value == 0 {
+                return text;
+            }
+        }
+    }
+
+    /// The bytes to copy to user space.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.digits[self.start..]
+    }
+}

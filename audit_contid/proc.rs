@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `/proc/PID/audit_containerid`: reading a task's contid, and the set
+//! path that a write runs.
+//!
+//! A write climbs the ladder ([`ladder`]) rung by rung, each with only the
+//! locks it needs, and logs its `op=set` record with none held:
+//!
+//! 1. the value and the opener's privilege, with no lock: an unprivileged
+//!    writer touches no shared state but its target's `task_lock` (to name
+//!    the target's contid in the record);
+//! 2. the process tree and the target's slot, under `tasklist_lock` and
+//!    the target's `task_lock`;
+//! 3. the registry, under its lock, with rung 2 checked again under the
+//!    same locks as it, as the tree may have changed in between; the
+//!    target is labelled there.
+//!
+//! The record comes after the label, but records of the target name its
+//! new contid only once it is announced, which the writer does after its
+//! record; and the writer holds the contid until then, so a target that
+//! exits at once has its drop record after the `op=set`.
+
+use core::{ffi::c_char, sync::atomic::Ordering};
+use kernel::{
+    alloc::flags::GFP_KERNEL, bindings, rbtree::RBTreeNodeReservation, uaccess::UserSlice,
+};
+
+use crate::{
+    contid::{Contid, Hold},
+    decisions::{
+        errno::{EFAULT, EINVAL, ENOMEM, ENOTUNIQ, EPERM, ESRCH},
+        ladder::{self, Privilege, SetAction, TargetContid},
+        parse,
+        record::ProcText,
+    },
+    log,
+    registry::Registry,
+    task_slot::{install, slot_contid, task_slot, TakenBack},
+    task_tree::{target_facts, TaskLock, TasklistReadLock},
+};
+
+/// What the opener of the file may do. Privilege is judged on the
+/// credentials of whoever opened it (`file->f_cred`), not of whoever
+/// writes: a setuid program handed an unprivileged user's descriptor
+/// does not lend it its privilege.
+///
+/// # Safety
+///
+/// `file` must be a valid open file.
+unsafe fn opener_privilege(file: *mut bindings::file) -> Privilege {
+    // SAFETY: `file` is valid; `init_user_ns` is a static namespace.
+    let capable = unsafe {
+        bindings::file_ns_capable(
+            file,
+            &raw mut bindings::init_user_ns,
+            bindings::CAP_AUDIT_CONTROL as i32,
+        )
+    };
+    if capable {
+        Privilege::AuditControl
+    } else {
+        Privilege::Unprivileged
+    }
+}
+
+/// Whether `task` is exiting.
+///
+/// # Safety
+///
+/// `task` must be valid.
+unsafe fn exiting(task: *mut bindings::task_struct) -> bool {
+    // SAFETY: `task` is valid.
+    unsafe { bindings::audit_contid_task_exiting(task) }
+}
+
+/// The contid `target` carries, as the ladder sees it, and a hold on it if
+/// a record may name it.
+///
+/// # Safety
+///
+/// `target` must be valid and its `task_lock` held.
+unsafe fn target_contid(target: *mut bindings::task_struct) -> (TargetContid, Option<Hold>) {
+    // SAFETY: `target` is valid and locked, so its slot's hold stays while
+    // we take another.
+    let contid = unsafe { slot_contid(task_slot(target).load(Ordering::Relaxed)) };
+    match contid {
+        None => (TargetContid::Unset, None),
+        Some(contid) if contid.is_announced() => (TargetContid::Set, Some(Hold::another(contid))),
+        Some(_) => (TargetContid::BeingSet, None),
+    }
+}
+
+/// Where a write stands once the registry rung has been climbed.
+enum Decided {
+    /// The target started exiting: `ESRCH`, and no record.
+    Exiting,
+    /// Refused with `errno`; `old` is the target's contid, held for the
+    /// record.
+    Refused { errno: i32, old: Option<Hold> },
+    /// The target is labelled. `held` is the writer's hold on its contid
+    /// until the record is out; `created` if the write made the contid;
+    /// `old` the target's contid before, held for the record.
+    Labelled {
+        held: Hold,
+        created: bool,
+        old: Option<Hold>,
+        taken_back: Option<TakenBack>,
+    },
+}
+
+/// Logs a refused write and returns its errno.
+fn refuse(opid: i32, value: u64, old: Option<Hold>, errno: i32) -> Result<(), i32> {
+    log::op_set(opid, value, old.as_deref(), false);
+    Err(errno)
+}
+
+/// Runs the ladder for `value` on `target` and applies the decision.
+///
+/// # Safety
+///
+/// `target` must be a valid task (the caller holds a reference).
+unsafe fn set_contid(
+    target: *mut bindings::task_struct,
+    value: u64,
+    privilege: Privilege,
+) -> Result<(), i32> {
+    // SAFETY: no preconditions.
+    let writer = unsafe { bindings::get_current() };
+    // SAFETY: `target` is valid.
+    let opid = unsafe { bindings::task_tgid_nr(target) };
+
+    // Rung 1, with no lock: the value and the opener's privilege.
+    if let Err(refusal) = ladder::check_writer(value, privilege) {
+        let old = {
+            // SAFETY: `target` is valid for the whole function.
+            let _task = unsafe { TaskLock::new(target) };
+            // SAFETY: `target` is valid.
+            if unsafe { exiting(target) } {
+                return Err(ESRCH);
+            }
+            // SAFETY: `target` is valid and locked.
+            unsafe { target_contid(target) }.1
+        };
+        return refuse(opid, value, old, refusal.errno());
+    }
+
+    // Rung 2, under `tasklist_lock` and the target's lock.
+    let checked = {
+        let _tree = TasklistReadLock::new();
+        // SAFETY: `target` is valid for the whole function.
+        let _task = unsafe { TaskLock::new(target) };
+        // SAFETY: `target` is valid.
+        if unsafe { exiting(target) } {
+            return Err(ESRCH);
+        }
+        // SAFETY: `target` is valid and locked.
+        let (contid, old) = unsafe { target_contid(target) };
+        // SAFETY: both tasks are valid and `tasklist_lock` is held.
+        let facts = unsafe { target_facts(target, writer, contid) };
+        (ladder::check_target(&facts), old)
+    };
+    if let (Err(refusal), old) = checked {
+        return refuse(opid, value, old, refusal.errno());
+    }
+
+    // What a new container needs, allocated with no lock held; used only
+    // if the registry rung says `Create`.
+    let mut fresh = Contid::new_owned_by_current(value).ok();
+    let mut fresh_node = RBTreeNodeReservation::new(GFP_KERNEL).ok();
+
+    // Rung 3, under the registry lock, with rung 2 again.
+    let decided = {
+        let mut registry = Registry::lock();
+        let _tree = TasklistReadLock::new();
+        // SAFETY: `target` is valid for the whole function.
+        let _task = unsafe { TaskLock::new(target) };
+        // SAFETY: `target` is valid.
+        if unsafe { exiting(target) } {
+            Decided::Exiting
+        } else {
+            // SAFETY: `target` is valid and locked.
+            let (contid, old) = unsafe { target_contid(target) };
+            // SAFETY: both tasks are valid and `tasklist_lock` is held.
+            let facts = unsafe { target_facts(target, writer, contid) };
+            let (live_owner, live) = registry.lookup(value, writer);
+            let action =
+                ladder::check_target(&facts).and_then(|()| ladder::check_live_owner(live_owner));
+            match (action, live) {
+                (Err(refusal), _) => Decided::Refused {
+                    errno: refusal.errno(),
+                    old,
+                },
+                (Ok(SetAction::Create), _) => match (fresh.take(), fresh_node.take()) {
+                    (Some(contid), Some(node)) => {
+                        let creator = Hold::first(contid.clone());
+                        registry.insert(node, contid);
+                        // SAFETY: `target` is locked and, by `check_target`,
+                        // its slot is null.
+                        let installed =
+                            unsafe { install(target, Hold::another(creator.as_arc_borrow())) };
+                        Decided::Labelled {
+                            held: creator,
+                            created: true,
+                            old,
+                            taken_back: installed.err(),
+                        }
+                    }
+                    _ => Decided::Refused { errno: ENOMEM, old },
+                },
+                (Ok(SetAction::Join), Some(contid)) => {
+                    // Not dropping (`check_live_owner`), and holds drop to
+                    // zero only with the registry locked.
+                    let writer_hold = Hold::another(contid);
+                    // SAFETY: `target` is locked and, by `check_target`, its
+                    // slot is null.
+                    let installed =
+                        unsafe { install(target, Hold::another(writer_hold.as_arc_borrow())) };
+                    Decided::Labelled {
+                        held: writer_hold,
+                        created: false,
+                        old,
+                        taken_back: installed.err(),
+                    }
+                }
+                // Not reached: the ladder joins only a live object.
+                (Ok(SetAction::Join), None) => Decided::Refused {
+                    errno: ENOTUNIQ,
+                    old,
+                },
+            }
+        }
+    };
+
+    // No lock is held from here on.
+    match decided {
+        Decided::Exiting => Err(ESRCH),
+        Decided::Refused { errno, old } => refuse(opid, value, old, errno),
+        Decided::Labelled {
+            held,
+            created,
+            old,
+            taken_back,
+        } => {
+            // A target found exiting right after the store leaves again,
+            // as its exit would have made it: the write still labelled it
+            // (its last records may carry the contid), so it succeeds, and
+            // the drop record follows the `op=set` (`held` keeps it).
+            drop(taken_back);
+            log::op_set(opid, value, old.as_deref(), true);
+            if created {
+                held.announce();
+            }
+            drop(held);
+            Ok(())
+        }
+    }
+}
+
+/// Reads what the user wrote: at most [`parse::MAX_CONTID_INPUT`] bytes.
+fn read_user_value(buf: *const c_char, count: usize) -> Result<u64, i32> {
+    let mut text = [0u8; parse::MAX_CONTID_INPUT];
+    let text = text.get_mut(..count).ok_or(EINVAL)?;
+    UserSlice::new(buf as usize, count)
+        .reader()
+        .read_slice(text)
+        .map_err(|_| EFAULT)?;
+    parse::parse_contid(text).map_err(|e| e.errno())
+}
+
+/// `write()` of `/proc/PID/audit_containerid`; `task` is null if gone.
+///
+/// # Safety
+///
+/// `file` must be the open file; `task` null or a task the caller holds a
+/// reference on; `buf` a user pointer to `count` bytes; `ppos` a valid
+/// file position.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn audit_contid_proc_write(
+    file: *mut bindings::file,
+    task: *mut bindings::task_struct,
+    buf: *const c_char,
+    count: usize,
+    ppos: *mut bindings::loff_t,
+) -> isize {
+    // SAFETY: `ppos` is valid by the caller's guarantee.
+    if unsafe { *ppos } != 0 {
+        return -(EINVAL as isize);
+    }
+    let value = match read_user_value(buf, count) {
+        Ok(value) => value,
+        Err(errno) => return -(errno as isize),
+    };
+    if task.is_null() {
+        return -(ESRCH as isize);
+    }
+    // SAFETY: `file` is valid by the caller's guarantee.
+    let privilege = unsafe { opener_privilege(file) };
+    // SAFETY: `task` is valid by the caller's guarantee.
+    match unsafe { set_contid(task, value, privilege) } {
+        Ok(()) => count as isize,
+        Err(errno) => -(errno as isize),
+    }
+}
+
+/// `read()` of `/proc/PID/audit_containerid`.
+///
+/// # Safety
+///
+/// `file` must be the open file; `task` a task the caller holds a
+/// reference on; `buf` a user pointer to `count` bytes; `ppos` a valid
+/// file position.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn audit_contid_proc_read(
+    file: *mut bindings::file,
+    task: *mut bindings::task_struct,
+    buf: *mut c_char,
+    count: usize,
+    ppos: *mut bindings::loff_t,
+) -> isize {
+    // SAFETY: `file` is valid by the caller's guarantee.
+    if unsafe { opener_privilege(file) } != Privilege::AuditControl {
+        return -(EPERM as isize);
+    }
+    let id = {
+        // SAFETY: `task` is valid by the caller's guarantee.
+        let _task = unsafe { TaskLock::new(task) };
+        // SAFETY: `task` is valid; its slot's hold stays while locked.
+        unsafe { slot_contid(task_slot(task).load(Ordering::Relaxed)) }.map(|contid| contid.id())
+    };
+    let text = ProcText::new(id);
+    let text = text.as_bytes();
+    // SAFETY: `buf`/`count` are a user buffer and `ppos` a file position by
+    // the caller's guarantee; `text` holds `text.len()` bytes.
+    unsafe {
+        bindings::simple_read_from_buffer(buf.cast(), count, ppos, text.as_ptr().cast(), text.len())
+    }
+}

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The registry: which ids are live, and the object each one names.
+//!
+//! A balanced tree (O(log n) with a million live ids) under one mutex,
+//! `audit_contid_registry_lock`. The mutex is defined statically in C
+//! (`registry_lock.c`) and the tree starts empty without allocating, so
+//! the registry exists from the first task on: there is no initcall, and
+//! no window in which a set could fail for want of it.
+//!
+//! An id stays registered from its first set until its drop record is in
+//! the log, so it cannot be set again before that. Nothing is logged, and
+//! nothing waits on auditd, with the registry locked.
+
+use core::{cell::UnsafeCell, marker::PhantomData, ptr};
+use kernel::{
+    bindings,
+    rbtree::{RBTree, RBTreeNodeReservation},
+    sync::{Arc, ArcBorrow},
+};
+
+use crate::{contid::Contid, decisions::ladder::LiveOwner};
+
+/// The live ids and their objects; `None` until first used.
+type Tree = Option<RBTree<u64, Arc<Contid>>>;
+
+/// The tree, accessed only with `audit_contid_registry_lock` held.
+struct TreeCell(UnsafeCell<Tree>);
+
+// SAFETY: the tree is only reached through a `Registry` guard, which holds
+// the registry lock, so one task at a time uses it. Its contents (`u64`
+// and `Arc<Contid>`) may be used and dropped by any task.
+unsafe impl Sync for TreeCell {}
+
+static TREE: TreeCell = TreeCell(UnsafeCell::new(None));
+
+/// The registry, locked.
+///
+/// # Invariants
+///
+/// The guard holds `audit_contid_registry_lock`.
+pub(crate) struct Registry {
+    /// A mutex is released by the task that took it.
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl Registry {
+    /// Locks the registry; may sleep.
+    pub(crate) fn lock() -> Registry {
+        // SAFETY: the lock is a statically initialised mutex
+        // (`DEFINE_MUTEX`), valid forever.
+        unsafe { bindings::mutex_lock(&raw mut bindings::audit_contid_registry_lock) };
+        // INVARIANT: the lock is held.
+        Registry {
+            _not_send: PhantomData,
+        }
+    }
+
+    fn tree(&mut self) -> &mut RBTree<u64, Arc<Contid>> {
+        // SAFETY: the lock is held (type invariant), so this is the only
+        // reference to the tree; it lives as long as the guard is borrowed.
+        let tree = unsafe { &mut *TREE.0.get() };
+        tree.get_or_insert_with(RBTree::new)
+    }
+
+    /// Who may use `id`, as the ladder's step 7 asks, for `writer`, and
+    /// the object registered for it.
+    pub(crate) fn lookup(
+        &mut self,
+        id: u64,
+        writer: *const bindings::task_struct,
+    ) -> (LiveOwner, Option<ArcBorrow<'_, Contid>>) {
+        let Some(contid) = self.tree().get(&id) else {
+            return (LiveOwner::NotLive, None);
+        };
+        // Reliable: holds drop to zero only with the registry locked.
+        let live_owner = if contid.is_dropping() {
+            LiveOwner::Dropping
+        } else if contid.is_owned_by(writer) {
+            LiveOwner::Writer
+        } else {
+            LiveOwner::Other
+        };
+        (live_owner, Some(contid.as_arc_borrow()))
+    }
+
+    /// Whether `id` is registered, for the KUnit suite.
+    #[cfg(CONFIG_AUDIT_CONTID_KUNIT_TEST)]
+    pub(crate) fn contains(&mut self, id: u64) -> bool {
+        self.tree().get(&id).is_some()
+    }
+
+    /// Registers `contid` under its id, which must not be registered.
+    pub(crate) fn insert(
+        &mut self,
+        node: RBTreeNodeReservation<u64, Arc<Contid>>,
+        contid: Arc<Contid>,
+    ) {
+        let id = contid.id();
+        self.tree().insert(node.into_node(id, contid));
+    }
+
+    /// Takes the id of a dropped contid out of the registry: it may be set
+    /// again. Called after the drop record has been logged.
+    pub(crate) fn retire(contid: &Contid) {
+        let removed = {
+            let mut registry = Registry::lock();
+            let tree = registry.tree();
+            match tree.get(&contid.id()) {
+                Some(registered) if ptr::eq(&**registered, contid) => tree.remove(&contid.id()),
+                _ => None,
+            }
+        };
+        // The object may be freed here, with the lock released.
+        drop(removed);
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        // SAFETY: the lock is held by this task (type invariant).
+        unsafe { bindings::mutex_unlock(&raw mut bindings::audit_contid_registry_lock) };
+    }
+}
