@@ -215,3 +215,38 @@ def kill_and_reap(child):
     """Kills only the child itself (not its group), and reaps it."""
     child.proc.send_signal(signal.SIGKILL)
     child.proc.wait()
+
+
+# --- the audit trail's order ---------------------------------------------
+
+_TRAIL = re.compile(
+    r"type=(?:CONTAINER_OP|UNKNOWN\[1020\]) msg=audit\([0-9.]+:\d+\): "
+    r"op=set opid=\d+ contid=(?P<set>\d+) old-contid=(?P<old>\S+) res=(?P<res>[01])$"
+    r"|type=(?:CONTAINER_OP|UNKNOWN\[1020\]) msg=audit\([0-9.]+:\d+\): "
+    r"op=drop opid=\d+ contid=-1 old-contid=(?P<drop>\S+) res=1$"
+    r"|type=(?:CONTAINER_ID|UNKNOWN\[1340\]) msg=audit\([0-9.]+:\d+\): "
+    r"record=\d+ contid=(?P<id>\S+)$")
+
+
+def _chain(text):
+    return [] if text == "-1" else [int(i.lstrip("^")) for i in text.split(",")]
+
+
+def trail_problems(values):
+    """Reads the log in order and checks the life of each contid in
+    `values`: every record that names it comes after an `op=set res=1`
+    of it and before its `op=drop`.  Returns the records that break this,
+    and the values still live at the end of the log."""
+    values, live, problems = set(values), set(), []
+    for line in log_lines():
+        m = _TRAIL.search(line)
+        if not m:
+            continue
+        named = _chain(m["old"] or m["drop"] or m["id"] or "-1")
+        if any(v in values and v not in live for v in named):
+            problems.append(line)
+        if m["set"] and m["res"] == "1" and int(m["set"]) in values:
+            live.add(int(m["set"]))
+        if m["drop"] and named:
+            live.discard(named[0])
+    return problems, live

@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # Races: the setter against fork and exit of its target, and orchestrators
 # contending for a small pool of ids.  Every successful set must end in
-# exactly one drop record; nothing else may show.  Run it under the debug
-# kernel (make check-debug) for lockdep, KASAN and kmemleak.
+# exactly one drop record; nothing else may show.  The targets' exits are
+# audited, so their last CONTAINER_ID records race with the set too, and
+# the trail must still name each contid only between its op=set and its
+# op=drop.  Run it under the debug kernel (make check-debug) for lockdep,
+# KFENCE, SLUB debugging and kmemleak.
 import collections
 import os
 import sys
@@ -18,6 +21,10 @@ ROUNDS = int(os.environ.get("CONTID_STRESS_ROUNDS", "150"))
 def drops(v):
     return len(records("CONTAINER_OP", rf"op=drop opid=\d+ contid=-1 old-contid={v} res=1$"))
 
+
+# Every exit is audited: a labelled target's last event carries its
+# CONTAINER_ID, logged from do_exit() while a set may be taking it back.
+auditctl("-a", "exit,always", "-F", "arch=b64", "-S", "exit_group", "-k", "contid-stress")
 
 # 1. The target forks and exits while we label it.
 results = collections.Counter()
@@ -72,4 +79,12 @@ ok(outcomes["OK"] > 0, "some sets succeeded")
 log_barrier()
 eq({v: drops(v) for v in pool}, {v: created[v] for v in pool},
    "drops per id == successful sets per id")
+
+auditctl("-d", "exit,always", "-F", "arch=b64", "-S", "exit_group", "-k", "contid-stress")
+log_barrier()
+ok(records("CONTAINER_ID", r"contid=(%s)$" % "|".join(map(str, labelled))),
+   "the labelled targets' exits logged CONTAINER_ID records")
+problems, still_live = trail_problems(labelled + pool)
+eq(problems, [], "no record names a contid before its op=set res=1 or after its op=drop")
+eq(still_live, set(), "every contid set in the races was dropped")
 done()
