@@ -35,7 +35,8 @@
 //!   by a setter and by the task at exit, filled in a child under
 //!   `tasklist_lock` at fork, read by the task itself without a lock and by
 //!   others under `task_lock()`, and read by the rule filters under RCU.
-//! - The registry's tree: under `audit_contid_registry_lock` (a mutex).
+//! - The registry's tree: under the registry lock, a mutex defined in
+//!   `registry_lock.c`.
 //! - [`Contid`](contid::Contid)'s fields: `id`, `owner` and `parent` are
 //!   fixed at creation; `holds` is atomic and drops from 1 to 0 only with
 //!   the registry locked; `announced` is atomic and set once.

@@ -2,11 +2,11 @@
 
 //! The registry: which ids are live, and the object each one names.
 //!
-//! A balanced tree (O(log n) with a million live ids) under one mutex,
-//! `audit_contid_registry_lock`. The mutex is defined statically in C
-//! (`registry_lock.c`) and the tree starts empty without allocating, so
-//! the registry exists from the first task on: there is no initcall, and
-//! no window in which a set could fail for want of it.
+//! A balanced tree (O(log n) with a million live ids) under one mutex.
+//! The mutex is defined statically in C (`registry_lock.c`, taken with
+//! `audit_contid_registry_lock()`) and the tree starts empty without
+//! allocating, so the registry exists from the first task on: there is no
+//! initcall, and no window in which a set could fail for want of it.
 //!
 //! An id stays registered from its first set until its drop record is in
 //! the log, so it cannot be set again before that. Nothing is logged, and
@@ -24,7 +24,7 @@ use crate::{contid::Contid, decisions::ladder::LiveOwner};
 /// The live ids and their objects; `None` until first used.
 type Tree = Option<RBTree<u64, Arc<Contid>>>;
 
-/// The tree, accessed only with `audit_contid_registry_lock` held.
+/// The tree, accessed only with the registry lock held.
 struct TreeCell(UnsafeCell<Tree>);
 
 // SAFETY: the tree is only reached through a `Registry` guard, which holds
@@ -38,7 +38,7 @@ static TREE: TreeCell = TreeCell(UnsafeCell::new(None));
 ///
 /// # Invariants
 ///
-/// The guard holds `audit_contid_registry_lock`.
+/// The guard holds the registry lock (`registry_lock.c`).
 pub(crate) struct Registry {
     /// A mutex is released by the task that took it.
     _not_send: PhantomData<*mut ()>,
@@ -47,9 +47,9 @@ pub(crate) struct Registry {
 impl Registry {
     /// Locks the registry; may sleep.
     pub(crate) fn lock() -> Registry {
-        // SAFETY: the lock is a statically initialised mutex
-        // (`DEFINE_MUTEX`), valid forever.
-        unsafe { bindings::mutex_lock(&raw mut bindings::audit_contid_registry_lock) };
+        // SAFETY: no preconditions; the lock is a statically initialised
+        // mutex (`DEFINE_MUTEX`), valid forever.
+        unsafe { bindings::audit_contid_registry_lock() };
         // INVARIANT: the lock is held.
         Registry {
             _not_send: PhantomData,
@@ -119,6 +119,6 @@ impl Registry {
 impl Drop for Registry {
     fn drop(&mut self) {
         // SAFETY: the lock is held by this task (type invariant).
-        unsafe { bindings::mutex_unlock(&raw mut bindings::audit_contid_registry_lock) };
+        unsafe { bindings::audit_contid_registry_unlock() };
     }
 }

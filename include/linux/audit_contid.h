@@ -31,7 +31,6 @@
 #ifndef _LINUX_AUDIT_CONTID_H
 #define _LINUX_AUDIT_CONTID_H
 
-#include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
 
@@ -59,7 +58,8 @@ ssize_t audit_contid_proc_write(struct file *file, struct task_struct *task,
  * defined statically in C so that it exists from the first task on, with no
  * initcall.  Only the Rust side takes it.
  */
-extern struct mutex audit_contid_registry_lock;
+void audit_contid_registry_lock(void);
+void audit_contid_registry_unlock(void);
 
 /*
  * Task fields, for the Rust side: bindgen's idea of the layout of
