@@ -11,7 +11,7 @@ SHELL := /bin/bash
 export KSRC
 
 .PHONY: all demo check check-debug deps userspace kernel kernel-debug \
-	host-test lint guest-test bench shell clean distclean
+	host-test lint guest-test audit-testsuite bench shell clean distclean
 
 all: kernel
 
@@ -39,6 +39,10 @@ lint: deps
 guest-test: userspace kernel
 	scripts/vm --timeout 2400 --log .cache/guest-console.log -- tests/guest/run
 
+# The upstream audit-testsuite, unchanged, in the VM (a stage of check).
+audit-testsuite: userspace kernel
+	scripts/audit-testsuite
+
 check: deps
 	scripts/check
 
@@ -47,6 +51,7 @@ check: deps
 check-debug: userspace kernel-debug
 	scripts/vm --debug --timeout 3600 --log .cache/debug-console.log -- \
 		tests/guest/run
+	scripts/audit-testsuite --debug
 
 # Timings side by side in one VM run: without and with a contid, and a
 # contid rule field against a sessionid one.
