@@ -34,6 +34,10 @@ use crate::{log, registry::Registry};
 ///
 /// # Invariants
 ///
+/// These order the audit trail; memory safety does not depend on them (the
+/// `Arc` keeps the object alive). The callers of [`Hold::first`] and
+/// [`Hold::another`] keep them by those functions' preconditions.
+///
 /// - `holds` counts the [`Hold`]s on this object. It goes from 1 to 0 only
 ///   with the registry locked, and never rises again from 0.
 /// - While `holds > 0`, and after that until the drop record has been
@@ -126,7 +130,8 @@ pub(crate) struct Hold {
 }
 
 impl Hold {
-    /// The first hold on a new contid, before anyone else can see it.
+    /// The first hold on a new contid; call it before anyone else can see
+    /// the object, and only once.
     pub(crate) fn first(contid: Arc<Contid>) -> Hold {
         // INVARIANT: nobody else knows the object yet, so its count is 0
         // only because it is new, not because it was dropped.

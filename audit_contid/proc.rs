@@ -15,10 +15,14 @@
 //!    same locks as it, as the tree may have changed in between; the
 //!    target is labelled there.
 //!
-//! The record comes after the label, but records of the target name its
-//! new contid only once it is announced, which the writer does after its
-//! record; and the writer holds the contid until then, so a target that
-//! exits at once has its drop record after the `op=set`.
+//! The record comes after the label, and the order of the trail is kept
+//! per contid: records name a contid only once it is announced, which the
+//! writer that created it does after its record, and the writer holds the
+//! contid until then, so a target that exits at once has its drop record
+//! after the `op=set`. (A task injected into a live container may log a
+//! record naming it just before the writer's `op=set` for that task: the
+//! container's own `op=set` came long before.) The `contid=` of a refused
+//! write is only the number asked for, not a label.
 
 use core::{ffi::c_char, sync::atomic::Ordering};
 use kernel::{
@@ -28,7 +32,7 @@ use kernel::{
 use crate::{
     contid::{Contid, Hold},
     decisions::{
-        errno::{EFAULT, EINVAL, ENOMEM, ENOTUNIQ, EPERM, ESRCH},
+        errno::{EEXIST, EFAULT, EINVAL, ENOMEM, ENOTUNIQ, EPERM, ESRCH},
         ladder::{self, Privilege, SetAction, TargetContid},
         parse,
         record::ProcText,
@@ -185,24 +189,28 @@ unsafe fn set_contid(
             let (live_owner, live) = registry.lookup(value, writer);
             let action =
                 ladder::check_target(&facts).and_then(|()| ladder::check_live_owner(live_owner));
+            // Whatever the ladder allows, a set value is never replaced:
+            // the slot must be empty (nesting will say how to replace).
+            let empty_slot = contid == TargetContid::Unset;
             match (action, live) {
                 (Err(refusal), _) => Decided::Refused {
                     errno: refusal.errno(),
                     old,
                 },
+                (Ok(_), _) if !empty_slot => Decided::Refused { errno: EEXIST, old },
                 (Ok(SetAction::Create), _) => match (fresh.take(), fresh_node.take()) {
                     (Some(contid), Some(node)) => {
                         let creator = Hold::first(contid.clone());
                         registry.insert(node, contid);
-                        // SAFETY: `target` is locked and, by `check_target`,
-                        // its slot is null.
-                        let installed =
+                        // SAFETY: `target` is valid and locked, and its slot
+                        // is null (`empty_slot`, read under the same lock).
+                        let taken_back =
                             unsafe { install(target, Hold::another(creator.as_arc_borrow())) };
                         Decided::Labelled {
                             held: creator,
                             created: true,
                             old,
-                            taken_back: installed.err(),
+                            taken_back,
                         }
                     }
                     _ => Decided::Refused { errno: ENOMEM, old },
@@ -211,15 +219,15 @@ unsafe fn set_contid(
                     // Not dropping (`check_live_owner`), and holds drop to
                     // zero only with the registry locked.
                     let writer_hold = Hold::another(contid);
-                    // SAFETY: `target` is locked and, by `check_target`, its
-                    // slot is null.
-                    let installed =
+                    // SAFETY: `target` is valid and locked, and its slot is
+                    // null (`empty_slot`, read under the same lock).
+                    let taken_back =
                         unsafe { install(target, Hold::another(writer_hold.as_arc_borrow())) };
                     Decided::Labelled {
                         held: writer_hold,
                         created: false,
                         old,
-                        taken_back: installed.err(),
+                        taken_back,
                     }
                 }
                 // Not reached: the ladder joins only a live object.

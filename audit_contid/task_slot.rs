@@ -67,8 +67,8 @@ pub(crate) struct TakenBack {
 impl Drop for TakenBack {
     fn drop(&mut self) {
         if let Some(hold) = self.hold.take() {
-            // SAFETY: no preconditions; no spinlock is held (by the type's
-            // rule), so we may sleep.
+            // SAFETY: no preconditions. It sleeps: by the type's rule no
+            // spinlock is held.
             unsafe { bindings::synchronize_rcu() };
             hold.leave(self.tgid);
         }
@@ -77,19 +77,17 @@ impl Drop for TakenBack {
 
 /// Stores `hold` in the slot of `target`.
 ///
-/// If `target` turns out to be exiting, takes it back and returns it: the
-/// exiting task may already have passed its exit hook, which would never
-/// release it. Pairs with do_exit(): it sets `PF_EXITING` before a full
-/// barrier and then reads the slot, so either the exiting task sees the new
-/// slot or we see `PF_EXITING`.
+/// If `target` turns out to be exiting, takes it back and returns it as
+/// [`TakenBack`]: the exiting task may already have passed its exit hook,
+/// which would never release it. Pairs with do_exit(): it sets
+/// `PF_EXITING` before a full barrier and then reads the slot, so either
+/// the exiting task sees the new slot or we see `PF_EXITING`.
 ///
 /// # Safety
 ///
-/// `target` must be valid, `task_lock(target)` held and its slot null.
-pub(crate) unsafe fn install(
-    target: *mut bindings::task_struct,
-    hold: Hold,
-) -> Result<(), TakenBack> {
+/// `target` must be valid, `task_lock(target)` held and its slot null (a
+/// set value is never replaced; a hold in it would leak).
+pub(crate) unsafe fn install(target: *mut bindings::task_struct, hold: Hold) -> Option<TakenBack> {
     // SAFETY: `target` is valid.
     let slot = unsafe { task_slot(target) };
     // Release: the target reads its own slot without a lock.
@@ -97,10 +95,10 @@ pub(crate) unsafe fn install(
     fence(Ordering::SeqCst);
     // SAFETY: `target` is valid.
     if !unsafe { bindings::audit_contid_task_exiting(target) } {
-        return Ok(());
+        return None;
     }
     let raw = slot.swap(ptr::null_mut(), Ordering::Relaxed);
-    Err(TakenBack {
+    Some(TakenBack {
         // SAFETY: `raw` is what we stored just above; only we (holding
         // `task_lock`) could have changed it since.
         hold: Some(unsafe { Hold::from_raw(raw) }),

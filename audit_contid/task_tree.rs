@@ -3,18 +3,24 @@
 //! The process tree as the ladder sees it, and the task locks that keep it
 //! still while a write is decided.
 
+use core::marker::PhantomData;
 use kernel::bindings;
 
 use crate::decisions::ladder::{TargetContid, TargetFacts};
 
 /// Holds `read_lock(&tasklist_lock)`: the process tree cannot change.
-pub(crate) struct TasklistReadLock(());
+pub(crate) struct TasklistReadLock {
+    /// Released on the CPU that took it.
+    _not_send: PhantomData<*mut ()>,
+}
 
 impl TasklistReadLock {
     pub(crate) fn new() -> Self {
         // SAFETY: `tasklist_lock` is a global, initialised lock.
         unsafe { bindings::read_lock(&raw mut bindings::tasklist_lock) };
-        Self(())
+        Self {
+            _not_send: PhantomData,
+        }
     }
 }
 

@@ -9,7 +9,9 @@
  * Locking of task_struct->audit_contid:
  *  - NULL until a /proc/PID/audit_containerid write sets it.  A set value
  *    is never replaced by another one while the task lives; the task itself
- *    clears it in do_exit().
+ *    clears it in do_exit().  (A child's slot holds a copy of its parent's
+ *    from dup_task_struct() until audit_contid_fork() fills it; nothing
+ *    reads it in between, and a failed fork never releases it.)
  *  - The child's slot is filled by copy_process() under
  *    write_lock(tasklist_lock), after the last fork failure point, so a
  *    concurrent setter (which checks for children under

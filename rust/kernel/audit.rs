@@ -114,8 +114,9 @@ impl AuditBuffer {
     /// held that others need.
     ///
     /// Returns `None` when the record is not wanted or cannot be had: audit
-    /// is disabled, the type is excluded by a rule, the backlog is full or
-    /// memory is short (the audit core counts the last two in `lost`).
+    /// is not initialised, the type is excluded by a rule, the backlog is
+    /// full or memory is short (the audit core counts the last two in
+    /// `lost`). Whether auditing is [`enabled`] is the caller's to check.
     pub fn start(ctx: Context<'_>, flags: Flags, record_type: u32) -> Option<Self> {
         let record_type = c_int::try_from(record_type).ok()?;
         // SAFETY: `ctx.ptr` is null or a valid context by the type invariant
@@ -138,9 +139,9 @@ impl AuditBuffer {
             ptr::null_mut()
         };
         // SAFETY: in task context `audit_context()` is the current task's
-        // context or null. Only the task itself frees it (in `do_exit()`
-        // or a failed fork), which cannot happen during this call, and
-        // `start` uses it only during the call.
+        // context or null. Only the current task frees its own context (in
+        // `do_exit()`'s `audit_free()`), which cannot happen during this
+        // call, and `start` uses it only during the call.
         Self::start(unsafe { Context::from_raw(ptr) }, flags, record_type)
     }
 
