@@ -25,18 +25,29 @@
 use super::errno::{EBUSY, EEXIST, EINVAL, ENOTUNIQ, EPERM, EXDEV};
 use super::CONTID_UNSET;
 
-/// Whether the writer may manage contids at all, judged on the credentials
-/// of the task that opened the file.
-///
-/// The capcontid issue (spec §1.5) adds a variant for writers holding the
-/// delegated permission; [`check_writer`] matches exhaustively so it must
-/// be handled there.
+/// Whether the writer may manage contids at all, judged on the task that
+/// opened the file: its credentials, and its capcontid at open time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Privilege {
     /// `CAP_AUDIT_CONTROL` in the initial user namespace.
     AuditControl,
+    /// A non-zero capcontid (spec §1.5): the delegated permission of an
+    /// engine that may run in a user namespace, where it cannot have the
+    /// capability of the initial one.
+    Delegated,
     /// Neither the capability nor a delegation.
     Unprivileged,
+}
+
+impl Privilege {
+    /// Whether it lets its holder read and set contids, and grant
+    /// capcontid.
+    pub(crate) fn may_manage(self) -> bool {
+        match self {
+            Privilege::AuditControl | Privilege::Delegated => true,
+            Privilege::Unprivileged => false,
+        }
+    }
 }
 
 /// The contid the target carries, as the audit trail knows it.
@@ -68,6 +79,13 @@ pub(crate) struct TargetFacts {
     pub(crate) descends_from_writer: bool,
     /// The contid the target already carries, set or inherited.
     pub(crate) contid: TargetContid,
+    /// The writing thread owns the target's contid (false if it has none).
+    pub(crate) writer_owns_contid: bool,
+    /// The process of the owner of the target's contid is a strict
+    /// ancestor of the writer's process (false if the target has no
+    /// contid or its owner has exited): the writer is an orchestrator
+    /// nested in that container.
+    pub(crate) contid_owner_is_writer_ancestor: bool,
 }
 
 /// Who may use the requested value, if it is live (spec §1.3, §1.7).
@@ -145,12 +163,12 @@ impl SetError {
 }
 
 /// Whether the writer may give a target that already has a contid a
-/// different one, as a nested orchestrator.
-///
-/// Never, for now: the nesting issue (spec §1.4) adds the facts it needs to
-/// [`TargetFacts`] and its rule here.
-fn may_nest(_target: &TargetFacts) -> bool {
-    false
+/// different one, as a nested orchestrator (spec §1.4): it is not the
+/// owner of the target's contid, and that owner is an ancestor of the
+/// writer. "Ancestor" is strict, by process: another thread of the owner's
+/// own process is the same orchestrator, not one nested in it.
+fn may_nest(target: &TargetFacts) -> bool {
+    !target.writer_owns_contid && target.contid_owner_is_writer_ancestor
 }
 
 /// Steps 2 and 3: the value and the writer's privilege.
@@ -158,9 +176,10 @@ pub(crate) fn check_writer(value: u64, privilege: Privilege) -> Result<(), SetEr
     if value == CONTID_UNSET {
         return Err(SetError::UnsetValue);
     }
-    match privilege {
-        Privilege::AuditControl => Ok(()),
-        Privilege::Unprivileged => Err(SetError::NotPermitted),
+    if privilege.may_manage() {
+        Ok(())
+    } else {
+        Err(SetError::NotPermitted)
     }
 }
 

@@ -9,12 +9,14 @@
 //!
 //! - [`parse`]: what the bytes of a `/proc/PID/audit_containerid` write mean;
 //! - [`ladder`]: whether a write may label its target, step by step;
+//! - [`grant`]: whether a write may grant capcontid;
 //! - [`record`]: the text of the records and of the `/proc` read;
 //! - [`filter`]: what an audit rule's `contid` field matches;
 //! - [`errno`]: the error numbers they answer with.
 
 pub(crate) mod errno;
 pub(crate) mod filter;
+pub(crate) mod grant;
 pub(crate) mod ladder;
 pub(crate) mod parse;
 pub(crate) mod record;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What a write to `/proc/PID/audit_containerid` means.
+//! What a write to `/proc/PID/audit_containerid` (and
+//! `audit_capcontainerid`) means.
 //!
 //! Decides whether the bytes of one write name a contid, and which one. The
 //! accepted text is `[+]DIGITS[\n]`, decimal, leading zeros allowed: what
@@ -39,6 +40,12 @@ impl ParseError {
 ///
 /// The unset value `u64::MAX` parses; refusing it is the ladder's job.
 pub(crate) fn parse_contid(input: &[u8]) -> Result<u64, ParseError> {
+    parse_decimal(input)
+}
+
+/// Parses `[+]DIGITS[\n]` of at most [`MAX_CONTID_INPUT`] bytes into a
+/// `u64`: the text every `/proc` file of the subsystem accepts.
+pub(crate) fn parse_decimal(input: &[u8]) -> Result<u64, ParseError> {
     if input.len() > MAX_CONTID_INPUT {
         return Err(ParseError::Invalid);
     }

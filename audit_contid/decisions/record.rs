@@ -3,9 +3,10 @@
 //! The text of contid audit records and of the procfs read.
 //!
 //! Decides how contids are spelled: record bodies (the text after
-//! `msg=audit(...): `) of CONTAINER_OP (1020) and CONTAINER_ID (1340), and
-//! the `/proc/PID/audit_containerid` read (spec §2.1, §3.2, §3.3). Records
-//! print "no contid" as `-1`, procfs prints the raw unset number.
+//! `msg=audit(...): `) of CONTAINER_OP (1020), SET_CAPCONTID (1022) and
+//! CONTAINER_ID (1340), and the `/proc/PID/audit_containerid` read (spec
+//! §2.1, §3.2, §3.3, §3.5). Records print "no contid" as `-1`, procfs
+//! prints the raw unset number.
 //!
 //! Each record is a type that implements [`Display`]: the kernel hands it
 //! to the audit buffer as text the kernel made itself (numbers, `,^` and
@@ -24,8 +25,7 @@ pub(crate) const PROC_VALUE_MAX_LEN: usize = 20;
 /// Writes a contid and the chain of contids it is nested in, innermost
 /// first, as `own[,^parent[,^grandparent...]]` (spec §1.4, §3.3).
 ///
-/// For now chains have length 1; the nesting issue makes them longer. An
-/// empty chain prints [`UNSET_TEXT`].
+/// An empty chain prints [`UNSET_TEXT`].
 pub(crate) fn write_chain<W: Write, I: IntoIterator<Item = u64>>(
     out: &mut W,
     chain: I,
@@ -78,6 +78,44 @@ pub(crate) fn write_container_id<W: Write, I: IntoIterator<Item = u64>>(
 ) -> fmt::Result {
     write!(out, "record={record} contid=")?;
     write_chain(out, chain)
+}
+
+/// SET_CAPCONTID (1022) for a `/proc/PID/audit_capcontainerid` write
+/// attempt: `opid=<opid> capcontid=<requested> old-capcontid=<old>
+/// res=<1|0>`.
+pub(crate) fn write_set_capcontid<W: Write>(
+    out: &mut W,
+    opid: i32,
+    requested: bool,
+    old: bool,
+    success: bool,
+) -> fmt::Result {
+    write!(
+        out,
+        "opid={opid} capcontid={} old-capcontid={} res={}",
+        u8::from(requested),
+        u8::from(old),
+        u8::from(success)
+    )
+}
+
+/// The SET_CAPCONTID record of one grant attempt; see
+/// [`write_set_capcontid`].
+pub(crate) struct SetCapcontid {
+    /// The target's thread-group id.
+    pub(crate) opid: i32,
+    /// The value written.
+    pub(crate) requested: bool,
+    /// The target's capcontid before the write.
+    pub(crate) old: bool,
+    /// Whether the write changed the target's capcontid.
+    pub(crate) success: bool,
+}
+
+impl Display for SetCapcontid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_set_capcontid(f, self.opid, self.requested, self.old, self.success)
+    }
 }
 
 /// The `op=set` record of one write attempt; see [`write_op_set`].

@@ -24,9 +24,19 @@ const ALLOWED: SetRequest = SetRequest {
         is_writer: false,
         descends_from_writer: true,
         contid: TargetContid::Unset,
+        writer_owns_contid: false,
+        contid_owner_is_writer_ancestor: false,
     },
     live_owner: LiveOwner::NotLive,
 };
+
+/// [`ALLOWED`] on a target in a container whose owner is an ancestor of
+/// the writer: a nested orchestrator's write.
+const NESTED: SetRequest = target(TargetFacts {
+    contid: TargetContid::Set,
+    contid_owner_is_writer_ancestor: true,
+    ..ALLOWED.target
+});
 
 /// [`ALLOWED`] with other target facts.
 const fn target(target: TargetFacts) -> SetRequest {
@@ -146,6 +156,45 @@ fn rungs_in_order_are_the_ladder() {
 }
 
 #[test]
+fn nested_orchestrator_may_relabel() {
+    assert_eq!(decide(&NESTED), Ok(SetAction::Create));
+    let injection = SetRequest {
+        live_owner: LiveOwner::Writer,
+        ..NESTED
+    };
+    assert_eq!(decide(&injection), Ok(SetAction::Join));
+    let delegated = SetRequest {
+        privilege: Privilege::Delegated,
+        ..NESTED
+    };
+    assert_eq!(decide(&delegated), Ok(SetAction::Create));
+    // The owner itself may not relabel (it is not nested in itself).
+    let owner = target(TargetFacts {
+        writer_owns_contid: true,
+        ..NESTED.target
+    });
+    assert_eq!(decide(&owner), Err(SetError::AlreadySet));
+    // Nor may anyone the owner is not an ancestor of: the host engine
+    // reaching into a container to relabel what its nested engine made.
+    let outsider = target(TargetFacts {
+        contid_owner_is_writer_ancestor: false,
+        ..NESTED.target
+    });
+    assert_eq!(decide(&outsider), Err(SetError::AlreadySet));
+    // The earlier rungs still come first.
+    let busy = target(TargetFacts {
+        has_children: true,
+        ..NESTED.target
+    });
+    assert_eq!(decide(&busy), Err(SetError::TargetBusy));
+    let unprivileged = SetRequest {
+        privilege: Privilege::Unprivileged,
+        ..NESTED
+    };
+    assert_eq!(decide(&unprivileged), Err(SetError::NotPermitted));
+}
+
+#[test]
 fn errors_map_to_errnos() {
     let cases = [
         (SetError::UnsetValue, EINVAL, 22),
@@ -207,6 +256,12 @@ const TARGET_CONTIDS: [TargetContid; 3] = [
     TargetContid::BeingSet,
 ];
 
+const PRIVILEGES: [Privilege; 3] = [
+    Privilege::AuditControl,
+    Privilege::Delegated,
+    Privilege::Unprivileged,
+];
+
 const LIVE_OWNERS: [LiveOwner; 4] = [
     LiveOwner::NotLive,
     LiveOwner::Writer,
@@ -218,10 +273,10 @@ const LIVE_OWNERS: [LiveOwner; 4] = [
 fn all_requests(values: &[u64]) -> Vec<SetRequest> {
     let mut requests = Vec::new();
     for &value in values {
-        for privilege in [Privilege::AuditControl, Privilege::Unprivileged] {
+        for privilege in PRIVILEGES {
             for live_owner in LIVE_OWNERS {
                 for contid in TARGET_CONTIDS {
-                    for bits in 0u8..16 {
+                    for bits in 0u8..64 {
                         let bit = |n: u8| bits & (1 << n) != 0;
                         requests.push(SetRequest {
                             value,
@@ -232,6 +287,8 @@ fn all_requests(values: &[u64]) -> Vec<SetRequest> {
                                 is_writer: bit(2),
                                 descends_from_writer: bit(3),
                                 contid,
+                                writer_owns_contid: bit(4),
+                                contid_owner_is_writer_ancestor: bit(5),
                             },
                             live_owner,
                         });
@@ -249,7 +306,7 @@ fn reference_on_request(req: &SetRequest) -> Result<SetAction, SetError> {
     let table = [
         (req.value == u64::MAX, SetError::UnsetValue),
         (
-            req.privilege != Privilege::AuditControl,
+            req.privilege == Privilege::Unprivileged,
             SetError::NotPermitted,
         ),
         (
@@ -260,7 +317,11 @@ fn reference_on_request(req: &SetRequest) -> Result<SetAction, SetError> {
             t.is_writer || !t.descends_from_writer,
             SetError::NotDescendant,
         ),
-        (t.contid == TargetContid::Set, SetError::AlreadySet),
+        (
+            t.contid == TargetContid::Set
+                && (t.writer_owns_contid || !t.contid_owner_is_writer_ancestor),
+            SetError::AlreadySet,
+        ),
         (t.contid == TargetContid::BeingSet, SetError::TargetBusy),
         (
             matches!(req.live_owner, LiveOwner::Other | LiveOwner::Dropping),
@@ -277,7 +338,7 @@ fn reference_on_request(req: &SetRequest) -> Result<SetAction, SetError> {
 #[test]
 fn first_failing_step_wins_for_every_combination() {
     let requests = all_requests(&[0, 7, CONTID_UNSET - 1, CONTID_UNSET]);
-    assert_eq!(requests.len(), 4 * 2 * 4 * 3 * 16);
+    assert_eq!(requests.len(), 4 * 3 * 4 * 3 * 64);
     for request in &requests {
         assert_eq!(
             decide(request),
@@ -313,6 +374,14 @@ fn reference_on_tree(s: &Scenario) -> Result<SetAction, SetError> {
         .enumerate()
         .any(|(i, c)| c.value == s.value && c.held && !s.forest.has_tasks(i));
     let owned_by_writer = holder.is_some_and(|c| c.owner == Some(s.writer)) && !dropping;
+    // Spec §1.4: the writer is not the owner of the target's contid, and
+    // that owner's process is an ancestor of the writer's.
+    let writer_ancestors: HashSet<usize> =
+        iter::successors(processes[s.writer.process].parent, |&p| processes[p].parent).collect();
+    let nests = target.contid.is_some_and(|c| {
+        let owner = s.forest.containers[c].owner;
+        owner != Some(s.writer) && owner.is_some_and(|o| writer_ancestors.contains(&o.process))
+    });
     let table = [
         (s.value == CONTID_UNSET, SetError::UnsetValue),
         (
@@ -327,7 +396,7 @@ fn reference_on_tree(s: &Scenario) -> Result<SetAction, SetError> {
             s.target.process == s.writer.process || !ancestors.contains(&s.writer.process),
             SetError::NotDescendant,
         ),
-        (target.contid.is_some(), SetError::AlreadySet),
+        (target.contid.is_some() && !nests, SetError::AlreadySet),
         (holder.is_some() && !owned_by_writer, SetError::NotUnique),
     ];
     match table.iter().find(|(fails, _)| *fails) {
@@ -350,11 +419,14 @@ fn check_invariants(s: &Scenario, outcome: Result<SetAction, SetError>) {
         live.is_some_and(|(i, c)| c.owner == Some(s.writer) && s.forest.has_tasks(i));
     if let Ok(action) = outcome {
         assert_ne!(s.value, CONTID_UNSET);
-        assert_eq!(s.privilege, Privilege::AuditControl);
+        assert_ne!(s.privilege, Privilege::Unprivileged);
         assert!(!req.target.has_children);
         assert!(req.target.single_threaded_leader);
         assert!(!req.target.is_writer && req.target.descends_from_writer);
-        assert!(s.forest.processes[s.target.process].contid.is_none());
+        assert!(
+            s.forest.processes[s.target.process].contid.is_none()
+                || (!req.target.writer_owns_contid && req.target.contid_owner_is_writer_ancestor)
+        );
         assert!(live.is_none() || owned_by_writer);
         assert_eq!(action == SetAction::Join, live.is_some() && owned_by_writer);
     }
@@ -373,20 +445,22 @@ proptest! {
     #[test]
     fn decide_matches_spec_table_on_any_request(
         value in prop_oneof![Just(CONTID_UNSET), any::<u64>()],
-        unprivileged in any::<bool>(),
-        bits in any::<[bool; 4]>(),
+        privilege in proptest::sample::select(PRIVILEGES.to_vec()),
+        bits in any::<[bool; 6]>(),
         contid in proptest::sample::select(TARGET_CONTIDS.to_vec()),
         live_owner in proptest::sample::select(LIVE_OWNERS.to_vec()),
     ) {
         let request = SetRequest {
             value,
-            privilege: if unprivileged { Privilege::Unprivileged } else { Privilege::AuditControl },
+            privilege,
             target: TargetFacts {
                 has_children: bits[0],
                 single_threaded_leader: bits[1],
                 is_writer: bits[2],
                 descends_from_writer: bits[3],
                 contid,
+                writer_owns_contid: bits[4],
+                contid_owner_is_writer_ancestor: bits[5],
             },
             live_owner,
         };

@@ -16,12 +16,14 @@
 mod decisions;
 
 #[cfg(test)]
-use decisions::{errno, filter, ladder, parse, record};
+use decisions::{errno, filter, grant, ladder, parse, record};
 
 #[cfg(test)]
 mod errno_tests;
 #[cfg(test)]
 mod filter_tests;
+#[cfg(test)]
+mod grant_tests;
 #[cfg(test)]
 mod ladder_tests;
 #[cfg(test)]

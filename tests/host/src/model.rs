@@ -88,6 +88,15 @@ impl Scenario {
             }
             ancestor = processes[process].parent;
         }
+        let owner = target
+            .contid
+            .and_then(|container| self.forest.containers[container].owner);
+        let owner_is_writer_ancestor = owner.is_some_and(|owner| {
+            iter::successors(processes[self.writer.process].parent, |&p| {
+                processes[p].parent
+            })
+            .any(|ancestor| ancestor == owner.process)
+        });
         let live = (0..self.forest.containers.len()).find(|&container| {
             self.forest.is_live(container) && self.forest.containers[container].value == self.value
         });
@@ -113,6 +122,8 @@ impl Scenario {
                     None => TargetContid::Unset,
                     Some(_) => TargetContid::Set,
                 },
+                writer_owns_contid: owner == Some(self.writer),
+                contid_owner_is_writer_ancestor: owner_is_writer_ancestor,
             },
             live_owner,
         }
@@ -146,7 +157,11 @@ pub(crate) fn scenarios() -> impl Strategy<Value = Scenario> {
             1 => Just(CONTID_UNSET),
             1 => any::<u64>(),
         ],
-        prop_oneof![4 => Just(Privilege::AuditControl), 1 => Just(Privilege::Unprivileged)],
+        prop_oneof![
+            3 => Just(Privilege::AuditControl),
+            1 => Just(Privilege::Delegated),
+            1 => Just(Privilege::Unprivileged),
+        ],
     )
         .prop_map(
             |(raw_processes, values, raw_containers, writer, target, value, privilege)| {

@@ -209,9 +209,48 @@ proptest! {
             OpSet { opid, requested, old_chain: chain.clone(), success }.to_string(),
             OpDrop { opid, dropped_chain: chain.clone() }.to_string(),
             ContainerId { record, chain }.to_string(),
+            SetCapcontid { opid, requested: success, old: !success, success }.to_string(),
         ];
         for text in texts {
             prop_assert!(is_plain_record_text(&text), "{}", text);
         }
     }
+}
+
+#[test]
+fn set_capcontid_names_both_values_and_result() {
+    assert_eq!(
+        text(|w| write_set_capcontid(w, 812, true, false, true)),
+        "opid=812 capcontid=1 old-capcontid=0 res=1"
+    );
+    assert_eq!(
+        SetCapcontid {
+            opid: 9,
+            requested: false,
+            old: true,
+            success: false
+        }
+        .to_string(),
+        "opid=9 capcontid=0 old-capcontid=1 res=0"
+    );
+}
+
+#[test]
+fn nesting_chain_reads_innermost_first() {
+    assert_eq!(
+        ContainerId {
+            record: 1,
+            chain: [4, 2, 1]
+        }
+        .to_string(),
+        "record=1 contid=4,^2,^1"
+    );
+    assert_eq!(
+        text(|w| write_op_set(w, 77, 4, [2, 1], true)),
+        "op=set opid=77 contid=4 old-contid=2,^1 res=1"
+    );
+    assert_eq!(
+        text(|w| write_op_drop(w, 77, [4, 2, 1])),
+        "op=drop opid=77 contid=-1 old-contid=4,^2,^1 res=1"
+    );
 }
