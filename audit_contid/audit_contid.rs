@@ -16,10 +16,16 @@
 //!   decide when it is dropped;
 //! - [`registry`]: the live ids and their objects;
 //! - [`task_slot`]: `task_struct->audit_contid`: inherit at fork, leave at
-//!   exit, install by a set and take back from a task found exiting;
+//!   exit, install by a set (replacing a nested one) and take back from a
+//!   task found exiting;
 //! - [`task_tree`]: the process tree as the ladder sees it, and the task
 //!   locks;
+//! - [`opener`]: who opened a `/proc` file, and what that lets it do;
 //! - [`proc`]: `/proc/PID/audit_containerid`, read and write (the set path);
+//! - [`capcontid`]: `/proc/PID/audit_capcontainerid`, the delegated
+//!   permission;
+//! - [`targets`]: the contids of signal and ptrace targets, held for the
+//!   records at the end of the event;
 //! - [`log`]: the records;
 //! - [`rule`]: the audit rule field `contid`.
 //!
@@ -33,12 +39,16 @@
 //! - `task_struct->audit_contid` (a task's slot): see
 //!   `include/linux/audit_contid.h`. In short: changed under `task_lock()`
 //!   by a setter and by the task at exit, filled in a child under
-//!   `tasklist_lock` at fork, read by the task itself without a lock and by
-//!   others under `task_lock()`, and read by the rule filters under RCU.
+//!   `tasklist_lock` at fork, read by the task itself under RCU and by
+//!   others under `task_lock()`. What a setter takes out of a live task's
+//!   slot is released after a grace period.
+//! - `task_struct->audit_capcontid`: written under `task_lock()`, read
+//!   with `READ_ONCE()`; cleared at fork.
 //! - The registry's tree: under the registry lock, a mutex defined in
 //!   `registry_lock.c`.
 //! - [`Contid`](contid::Contid)'s fields: `id`, `owner` and `parent` are
-//!   fixed at creation; `holds` is atomic and drops from 1 to 0 only with
+//!   fixed at creation (`parent` counts as a hold on the parent, released
+//!   iteratively when the contid is dropped); `holds` is atomic and drops from 1 to 0 only with
 //!   the registry locked; `announced` is atomic and set once.
 //! - Order: the registry lock, then `tasklist_lock` (read), then the
 //!   target's `task_lock`. The set path takes all three only to recheck its
@@ -52,12 +62,15 @@
 //!   that names it, and its `op=drop` record after them all and before
 //!   its id can be set again.
 
+mod capcontid;
 mod contid;
 mod decisions;
 mod log;
+mod opener;
 mod proc;
 mod registry;
 mod rule;
+mod targets;
 mod task_slot;
 mod task_tree;
 

@@ -7,16 +7,24 @@
 //! reuse) when the last [`Hold`] on it is released. Holds are taken by:
 //!
 //! - each task in the container (its `audit_contid` slot owns one);
+//! - each container nested in it (its `parent`), as the records of a
+//!   nested container name the whole chain;
 //! - the writer that created it, until its `op=set` record is in the log;
-//! - a writer whose record names it, until that record is in the log.
+//! - a writer whose record names it, until that record is in the log;
+//! - the audit context of a syscall that signalled or ptraced one of its
+//!   tasks, until the end of that event ([`targets`](crate::targets));
+//! - a task logging its own CONTAINER_ID record, until it is logged.
 //!
 //! So every record that names a contid is logged while someone holds it,
-//! and its drop record comes after all of them.
+//! and its drop record comes after all of them: a container is dropped
+//! after the containers nested in it.
 
 use core::{
     iter,
     mem::ManuallyDrop,
     ops::Deref,
+    pin::Pin,
+    ptr,
     sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering},
 };
 use kernel::{
@@ -46,11 +54,14 @@ use crate::{log, registry::Registry};
 ///   that created the object has been logged (or could not be). Until
 ///   then the object is named in no record, and the writer that created it
 ///   holds it.
+/// - `parent`, if any, counts as one hold on the parent from the first
+///   hold on this object on ([`Hold::first`]), released when this object
+///   is dropped (its last hold released).
 pub(crate) struct Contid {
     id: u64,
     /// The thread that first set `id`: the only one that may add more tasks.
     owner: ARef<Task>,
-    /// The container this one is nested in (the nesting issue fills it).
+    /// The container this one is nested in: the writer's when it was made.
     parent: Option<Arc<Contid>>,
     holds: AtomicUsize,
     announced: AtomicBool,
@@ -59,9 +70,10 @@ pub(crate) struct Contid {
 }
 
 impl Contid {
-    /// A new contid owned by the current task, in no task and not in the
-    /// registry yet.
-    pub(crate) fn new_owned_by_current(id: u64) -> Result<Arc<Self>> {
+    /// A new contid owned by the current task, nested in `parent`, in no
+    /// task and not in the registry yet. It holds its parent only from
+    /// [`Hold::first`] on.
+    pub(crate) fn new_owned_by_current(id: u64, parent: Option<Arc<Contid>>) -> Result<Arc<Self>> {
         // SAFETY: no preconditions.
         let current = unsafe { bindings::get_current() };
         // SAFETY: the current task is valid; `ARef` takes a reference.
@@ -70,7 +82,7 @@ impl Contid {
             Contid {
                 id,
                 owner,
-                parent: None,
+                parent,
                 holds: AtomicUsize::new(0),
                 announced: AtomicBool::new(false),
                 last_tgid: AtomicI32::new(0),
@@ -106,11 +118,20 @@ impl Contid {
         iter::successors(Some(self), |contid| contid.parent.as_deref()).map(|contid| contid.id)
     }
 
-    /// Whether records may name it: its `op=set` record is in the log.
+    /// Whether records may name it: its `op=set` record is in the log, and
+    /// those of the containers it is nested in (whose writer may still be
+    /// logging when a nested engine that it just labelled makes this one).
     pub(crate) fn is_announced(&self) -> bool {
         // Acquire: pairs with `announce`, so whoever sees it announced
         // logs after the `op=set` record was queued.
-        self.announced.load(Ordering::Acquire)
+        iter::successors(Some(self), |contid| contid.parent.as_deref())
+            .all(|contid| contid.announced.load(Ordering::Acquire))
+    }
+
+    /// The owner, for the ladder's nesting rule; the object holds a
+    /// reference on it.
+    pub(crate) fn owner_ptr(&self) -> *mut bindings::task_struct {
+        ptr::from_ref::<Task>(&self.owner).cast_mut().cast()
     }
 
     /// Lets records name it; called by its creator once the `op=set`
@@ -131,8 +152,17 @@ pub(crate) struct Hold {
 
 impl Hold {
     /// The first hold on a new contid; call it before anyone else can see
-    /// the object, and only once.
-    pub(crate) fn first(contid: Arc<Contid>) -> Hold {
+    /// the object, and only once. `parent` is a hold on the contid it is
+    /// nested in (none if it is not nested), which the object keeps.
+    pub(crate) fn first(contid: Arc<Contid>, parent: Option<Hold>) -> Hold {
+        debug_assert!(match (&contid.parent, &parent) {
+            (Some(field), Some(hold)) => ptr::eq(&**field, &**hold),
+            (None, None) => true,
+            _ => false,
+        });
+        // INVARIANT: the object's `parent` field owns the parent's hold
+        // from now on; the hold's own reference is not needed.
+        drop(parent.map(Hold::into_arc));
         // INVARIANT: nobody else knows the object yet, so its count is 0
         // only because it is new, not because it was dropped.
         contid.holds.store(1, Ordering::Relaxed);
@@ -157,6 +187,11 @@ impl Hold {
     /// The contid held, for taking another hold on it.
     pub(crate) fn as_arc_borrow(&self) -> ArcBorrow<'_, Contid> {
         self.contid.as_arc_borrow()
+    }
+
+    /// A reference to the contid held, which is not a hold.
+    pub(crate) fn to_arc(&self) -> Arc<Contid> {
+        self.as_arc_borrow().into()
     }
 
     /// Gives up the hold without releasing it, for a caller that keeps the
@@ -219,31 +254,61 @@ impl Drop for Hold {
 }
 
 /// Releases one hold on `contid`. The last one logs the drop record (if
-/// `record`), naming the task `opid` or else the last one that left, and
-/// then takes the id out of the registry.
+/// `record`), naming the task `opid` or else the last one that left, takes
+/// the id out of the registry, and releases the hold the contid had on the
+/// one it is nested in: a loop, not a recursion, so a deep chain costs no
+/// stack.
 fn release(contid: Arc<Contid>, opid: Option<i32>, record: bool) {
+    let mut next = Some((contid, opid));
+    while let Some((contid, opid)) = next.take() {
+        if !release_one(&contid) {
+            return;
+        }
+        if record {
+            let opid = opid.unwrap_or_else(|| contid.last_tgid.load(Ordering::Relaxed));
+            log::op_drop(opid, &contid);
+        }
+        Registry::retire(&contid);
+        // INVARIANT: the dropped contid's hold on its parent is released
+        // here, once; the field itself is only an `Arc` from now on.
+        next = contid.parent.clone().map(|parent| (parent, None));
+    }
+}
+
+/// Releases one hold on `contid`; true if it was the last, and the contid
+/// is now being dropped.
+fn release_one(contid: &Contid) -> bool {
     let not_last = contid
         .holds
         .fetch_update(Ordering::Release, Ordering::Relaxed, |holds| {
             (holds > 1).then(|| holds - 1)
         });
     if not_last.is_ok() {
-        return;
+        return false;
     }
     // Maybe the last: decide with the registry locked, so that no writer
-    // joins a container that is being dropped.
-    {
-        let registry = Registry::lock();
-        if contid.holds.fetch_sub(1, Ordering::AcqRel) != 1 {
-            return;
+    // joins a container that is being dropped. The id stays in the
+    // registry, where `is_dropping` refuses it to every writer, until its
+    // drop record is in the log.
+    let _registry = Registry::lock();
+    contid.holds.fetch_sub(1, Ordering::AcqRel) == 1
+}
+
+impl Drop for Contid {
+    /// Frees the chain of parents iteratively: the default drop would
+    /// recurse once per level, and chains have no depth limit.
+    fn drop(&mut self) {
+        let mut parent = self.parent.take();
+        while let Some(contid) = parent {
+            // The last reference: unlink its parent before it is freed.
+            parent = contid.into_unique_or_drop().and_then(|mut unique| {
+                // SAFETY: only the `parent` field is moved out, not the
+                // pinned object; no field of `Contid` is structurally
+                // pinned.
+                unsafe { Pin::get_unchecked_mut(unique.as_mut()) }
+                    .parent
+                    .take()
+            });
         }
-        // The id stays in the registry, where `is_dropping` refuses it to
-        // every writer, until its drop record is in the log.
-        drop(registry);
     }
-    if record {
-        let opid = opid.unwrap_or_else(|| contid.last_tgid.load(Ordering::Relaxed));
-        log::op_drop(opid, &contid);
-    }
-    Registry::retire(&contid);
 }

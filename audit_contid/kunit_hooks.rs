@@ -18,7 +18,7 @@ use crate::{
 /// already or memory is short.
 #[no_mangle]
 pub(crate) extern "C" fn audit_contid_kunit_create(id: u64) -> *mut bindings::audit_contid {
-    let contid = Contid::new_owned_by_current(id);
+    let contid = Contid::new_owned_by_current(id, None);
     let (Ok(contid), Ok(node)) = (contid, RBTreeNodeReservation::new(GFP_KERNEL)) else {
         return ptr::null_mut();
     };
@@ -26,7 +26,7 @@ pub(crate) extern "C" fn audit_contid_kunit_create(id: u64) -> *mut bindings::au
     if registry.contains(id) {
         return ptr::null_mut();
     }
-    let hold = Hold::first(contid.clone());
+    let hold = Hold::first(contid.clone(), None);
     registry.insert(node, contid);
     // There is no record to wait for.
     hold.announce();

@@ -12,17 +12,20 @@
 //!
 //! [`Hold`]: crate::contid::Hold
 
-use core::ffi::c_uint;
+use core::{ffi::c_uint, sync::atomic::Ordering};
 use kernel::{
-    alloc::flags::{GFP_ATOMIC, GFP_KERNEL},
+    alloc::{
+        flags::{GFP_ATOMIC, GFP_KERNEL},
+        Flags,
+    },
     audit::{self, record_type, AuditBuffer, Context, TrustedText},
     bindings,
 };
 
 use crate::{
     contid::Contid,
-    decisions::record::{ContainerId, OpDrop, OpSet},
-    task_slot::slot_contid,
+    decisions::record::{ContainerId, OpDrop, OpSet, SetCapcontid},
+    task_slot::{current_hold, slot_contid, task_slot},
 };
 
 // SAFETY: the records print only decimal numbers, `-1`, `,^` and fixed
@@ -32,6 +35,8 @@ unsafe impl<I: IntoIterator<Item = u64> + Clone> TrustedText for OpSet<I> {}
 unsafe impl<I: IntoIterator<Item = u64> + Clone> TrustedText for OpDrop<I> {}
 // SAFETY: as for `OpSet`.
 unsafe impl<I: IntoIterator<Item = u64> + Clone> TrustedText for ContainerId<I> {}
+// SAFETY: numbers and fixed words only, as for `OpSet`.
+unsafe impl TrustedText for SetCapcontid {}
 
 /// Logs the `op=set` record of a write to the `/proc` file of task `opid`,
 /// in the writer's syscall event. `old` is the target's contid before the
@@ -52,6 +57,20 @@ pub(crate) fn op_set(opid: i32, requested: u64, old: Option<&Contid>, success: b
     });
 }
 
+/// Logs the SET_CAPCONTID record of a write to the
+/// `/proc/PID/audit_capcontainerid` of task `opid`, in the writer's syscall
+/// event.
+pub(crate) fn set_capcontid(record: SetCapcontid) {
+    if !audit::enabled() {
+        return;
+    }
+    let Some(mut ab) = AuditBuffer::start_in_current_event(GFP_KERNEL, record_type::SET_CAPCONTID)
+    else {
+        return;
+    };
+    ab.append(&record);
+}
+
 /// Logs the drop record (death certificate) of `contid`, whose last task
 /// was `opid`: a record on its own, as the task has gone.
 pub(crate) fn op_drop(opid: i32, contid: &Contid) {
@@ -69,43 +88,53 @@ pub(crate) fn op_drop(opid: i32, contid: &Contid) {
 }
 
 /// Called at the end of an audited syscall or io_uring operation of a task
-/// with a contid: logs the CONTAINER_ID record number `record` of the
-/// event, if its contid is announced, and says whether it did (so the C
-/// side puts `record=<n>` on the record it describes). `atomic` is set
-/// where the caller may not sleep (io_uring).
+/// with a contid, or for its user message: logs the CONTAINER_ID record
+/// number `record` of the event, if its contid is announced, and says
+/// whether it did (so the C side puts `record=<n>` on the record it
+/// describes). `atomic` is set where the caller may not sleep (io_uring).
 ///
 /// # Safety
 ///
-/// `ctx` must be the current task's audit context, and `contid` its slot
-/// as read by `audit_contid_current()`.
+/// `ctx` must be the current task's audit context, or a local context
+/// (`audit_alloc_local()`) valid for the call.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn audit_contid_log_task(
     ctx: *mut bindings::audit_context,
     record: c_uint,
-    contid: *mut bindings::audit_contid,
     atomic: bool,
 ) -> bool {
-    // SAFETY: the slot's hold lasts for this call. Only the task itself
-    // clears its slot at exit, after its last event; the only other
-    // change is a setter taking back what it just stored, which happens
-    // only once the setter has seen `PF_EXITING`. The task sets that flag
-    // itself, so while it is in a syscall it is not exiting and nothing is
-    // taken back; once exiting (logging its last event from do_exit()),
-    // `audit_contid_current()` read the slot under `task_lock`, which the
-    // setter holds from its store until any take-back, so what it read
-    // stays until the task's own exit hook.
-    let Some(contid) = (unsafe { slot_contid(contid) }) else {
-        return false;
-    };
-    // Not announced yet: the write that labels this task has not logged
-    // its `op=set` record, and a record naming the contid would come
-    // first. The event is reported as the task's events before the label.
+    // SAFETY: `ctx` is valid for this call, by the function's requirements.
+    let ctx = unsafe { Context::from_raw(ctx) };
+    if atomic {
+        // All under RCU, with no hold to release (which may sleep): a
+        // contid evicted from the slot meanwhile is released, and maybe
+        // dropped, only after this.
+        let _rcu = kernel::sync::rcu::read_lock();
+        // SAFETY: no preconditions.
+        let current = unsafe { bindings::get_current() };
+        // SAFETY: read under RCU, which keeps the slot's hold (`Evicted`).
+        let contid = unsafe { slot_contid(task_slot(current).load(Ordering::Acquire)) };
+        return contid.is_some_and(|contid| container_id(ctx, GFP_ATOMIC, record, &contid));
+    }
+    // A hold of our own, as the slot may be replaced by a nested
+    // orchestrator while we wait for the backlog; the container is then
+    // dropped after this record.
+    current_hold().is_some_and(|hold| container_id(ctx, GFP_KERNEL, record, &hold))
+}
+
+/// Logs `contid`'s CONTAINER_ID record number `record` in `ctx`, if it is
+/// announced, and says whether it did: a contid whose `op=set` record is
+/// not in the log yet is named in no record, and the event is reported as
+/// the task's events before the label. The caller holds `contid`.
+pub(crate) fn container_id(
+    ctx: Context<'_>,
+    flags: Flags,
+    record: c_uint,
+    contid: &Contid,
+) -> bool {
     if !contid.is_announced() {
         return false;
     }
-    // SAFETY: `ctx` is the current task's context, valid for this call.
-    let ctx = unsafe { Context::from_raw(ctx) };
-    let flags = if atomic { GFP_ATOMIC } else { GFP_KERNEL };
     if let Some(mut ab) = AuditBuffer::start(ctx, flags, record_type::CONTAINER_ID) {
         ab.append(&ContainerId {
             record,

@@ -25,47 +25,22 @@
 //! write is only the number asked for, not a label.
 
 use core::{ffi::c_char, sync::atomic::Ordering};
-use kernel::{
-    alloc::flags::GFP_KERNEL, bindings, rbtree::RBTreeNodeReservation, uaccess::UserSlice,
-};
+use kernel::{alloc::flags::GFP_KERNEL, bindings, rbtree::RBTreeNodeReservation, sync::ArcBorrow};
 
 use crate::{
     contid::{Contid, Hold},
     decisions::{
-        errno::{EEXIST, EFAULT, EINVAL, ENOMEM, ENOTUNIQ, EPERM, ESRCH},
+        errno::{EINVAL, ENOMEM, ENOTUNIQ, EPERM, ESRCH},
         ladder::{self, Privilege, SetAction, TargetContid},
         parse,
         record::ProcText,
     },
     log,
+    opener::{opener_privilege, UserInput},
     registry::Registry,
-    task_slot::{install, slot_contid, task_slot, TakenBack},
+    task_slot::{current_hold, install, slot_contid, task_slot, Evicted},
     task_tree::{target_facts, TaskLock, TasklistReadLock},
 };
-
-/// What the opener of the file may do. Privilege is judged on the
-/// credentials of whoever opened it (`file->f_cred`), not of whoever
-/// writes: a setuid program handed an unprivileged user's descriptor
-/// does not lend it its privilege.
-///
-/// # Safety
-///
-/// `file` must be a valid open file.
-unsafe fn opener_privilege(file: *mut bindings::file) -> Privilege {
-    // SAFETY: `file` is valid; `init_user_ns` is a static namespace.
-    let capable = unsafe {
-        bindings::file_ns_capable(
-            file,
-            &raw mut bindings::init_user_ns,
-            bindings::CAP_AUDIT_CONTROL as i32,
-        )
-    };
-    if capable {
-        Privilege::AuditControl
-    } else {
-        Privilege::Unprivileged
-    }
-}
 
 /// Whether `task` is exiting.
 ///
@@ -77,18 +52,22 @@ unsafe fn exiting(task: *mut bindings::task_struct) -> bool {
     unsafe { bindings::audit_contid_task_exiting(task) }
 }
 
-/// The contid `target` carries, as the ladder sees it, and a hold on it if
-/// a record may name it.
+/// The contid in `target`'s slot, if any.
 ///
 /// # Safety
 ///
-/// `target` must be valid and its `task_lock` held.
-unsafe fn target_contid(target: *mut bindings::task_struct) -> (TargetContid, Option<Hold>) {
-    // SAFETY: `target` is valid and locked, so its slot's hold stays while
-    // we take another.
-    let contid = unsafe { slot_contid(task_slot(target).load(Ordering::Relaxed)) };
+/// `target` must be valid and its `task_lock` held for `'a`.
+unsafe fn target_contid<'a>(target: *mut bindings::task_struct) -> Option<ArcBorrow<'a, Contid>> {
+    // SAFETY: `target` is valid and locked, so its slot's hold stays.
+    unsafe { slot_contid(task_slot(target).load(Ordering::Relaxed)) }
+}
+
+/// How the ladder sees the target's contid, and a hold on it if a record
+/// may name it.
+fn contid_state(contid: Option<ArcBorrow<'_, Contid>>) -> (TargetContid, Option<Hold>) {
     match contid {
         None => (TargetContid::Unset, None),
+        // The caller keeps the target's slot from changing (its lock).
         Some(contid) if contid.is_announced() => (TargetContid::Set, Some(Hold::another(contid))),
         Some(_) => (TargetContid::BeingSet, None),
     }
@@ -103,12 +82,14 @@ enum Decided {
     Refused { errno: i32, old: Option<Hold> },
     /// The target is labelled. `held` is the writer's hold on its contid
     /// until the record is out; `created` if the write made the contid;
-    /// `old` the target's contid before, held for the record.
+    /// `old` the target's contid before, held for the record; `evicted`
+    /// what left the target's slot (the contid a nested label replaced,
+    /// and the new one if the target was found exiting).
     Labelled {
         held: Hold,
         created: bool,
         old: Option<Hold>,
-        taken_back: Option<TakenBack>,
+        evicted: Evicted,
     },
 }
 
@@ -143,7 +124,7 @@ unsafe fn set_contid(
                 return Err(ESRCH);
             }
             // SAFETY: `target` is valid and locked.
-            unsafe { target_contid(target) }.1
+            contid_state(unsafe { target_contid(target) }).1
         };
         return refuse(opid, value, old, refusal.errno());
     }
@@ -158,9 +139,10 @@ unsafe fn set_contid(
             return Err(ESRCH);
         }
         // SAFETY: `target` is valid and locked.
-        let (contid, old) = unsafe { target_contid(target) };
+        let contid = unsafe { target_contid(target) };
+        let (state, old) = contid_state(contid);
         // SAFETY: both tasks are valid and `tasklist_lock` is held.
-        let facts = unsafe { target_facts(target, writer, contid) };
+        let facts = unsafe { target_facts(target, writer, contid.as_deref(), state) };
         (ladder::check_target(&facts), old)
     };
     if let (Err(refusal), old) = checked {
@@ -168,8 +150,11 @@ unsafe fn set_contid(
     }
 
     // What a new container needs, allocated with no lock held; used only
-    // if the registry rung says `Create`.
-    let mut fresh = Contid::new_owned_by_current(value).ok();
+    // if the registry rung says `Create`. It is nested in the writer's
+    // container (spec §1.4), which the writer's own slot holds: the
+    // writer has a child (its target's ancestry), so no set replaces it.
+    let mut parent = current_hold();
+    let mut fresh = Contid::new_owned_by_current(value, parent.as_ref().map(Hold::to_arc)).ok();
     let mut fresh_node = RBTreeNodeReservation::new(GFP_KERNEL).ok();
 
     // Rung 3, under the registry lock, with rung 2 again.
@@ -183,34 +168,30 @@ unsafe fn set_contid(
             Decided::Exiting
         } else {
             // SAFETY: `target` is valid and locked.
-            let (contid, old) = unsafe { target_contid(target) };
+            let contid = unsafe { target_contid(target) };
+            let (state, old) = contid_state(contid);
             // SAFETY: both tasks are valid and `tasklist_lock` is held.
-            let facts = unsafe { target_facts(target, writer, contid) };
+            let facts = unsafe { target_facts(target, writer, contid.as_deref(), state) };
             let (live_owner, live) = registry.lookup(value, writer);
             let action =
                 ladder::check_target(&facts).and_then(|()| ladder::check_live_owner(live_owner));
-            // Whatever the ladder allows, a set value is never replaced:
-            // the slot must be empty (nesting will say how to replace).
-            let empty_slot = contid == TargetContid::Unset;
             match (action, live) {
                 (Err(refusal), _) => Decided::Refused {
                     errno: refusal.errno(),
                     old,
                 },
-                (Ok(_), _) if !empty_slot => Decided::Refused { errno: EEXIST, old },
                 (Ok(SetAction::Create), _) => match (fresh.take(), fresh_node.take()) {
                     (Some(contid), Some(node)) => {
-                        let creator = Hold::first(contid.clone());
+                        let creator = Hold::first(contid.clone(), parent.take());
                         registry.insert(node, contid);
-                        // SAFETY: `target` is valid and locked, and its slot
-                        // is null (`empty_slot`, read under the same lock).
-                        let taken_back =
+                        // SAFETY: `target` is valid and locked.
+                        let evicted =
                             unsafe { install(target, Hold::another(creator.as_arc_borrow())) };
                         Decided::Labelled {
                             held: creator,
                             created: true,
                             old,
-                            taken_back,
+                            evicted,
                         }
                     }
                     _ => Decided::Refused { errno: ENOMEM, old },
@@ -219,15 +200,14 @@ unsafe fn set_contid(
                     // Not dropping (`check_live_owner`), and holds drop to
                     // zero only with the registry locked.
                     let writer_hold = Hold::another(contid);
-                    // SAFETY: `target` is valid and locked, and its slot is
-                    // null (`empty_slot`, read under the same lock).
-                    let taken_back =
+                    // SAFETY: `target` is valid and locked.
+                    let evicted =
                         unsafe { install(target, Hold::another(writer_hold.as_arc_borrow())) };
                     Decided::Labelled {
                         held: writer_hold,
                         created: false,
                         old,
-                        taken_back,
+                        evicted,
                     }
                 }
                 // Not reached: the ladder joins only a live object.
@@ -247,32 +227,25 @@ unsafe fn set_contid(
             held,
             created,
             old,
-            taken_back,
+            evicted,
         } => {
             // A target found exiting right after the store leaves again,
             // as its exit would have made it: the write still labelled it
             // (its last records may carry the contid), so it succeeds, and
-            // the drop record follows the `op=set` (`held` keeps it).
-            drop(taken_back);
+            // the drop record follows the `op=set` (`held` keeps it). The
+            // container a nested label replaced is left the same way, and
+            // its drop record, if it was the last task, follows the
+            // `op=set` that names it as `old-contid` (`old` keeps it).
+            drop(evicted);
             log::op_set(opid, value, old.as_deref(), true);
             if created {
                 held.announce();
             }
             drop(held);
+            drop(old);
             Ok(())
         }
     }
-}
-
-/// Reads what the user wrote: at most [`parse::MAX_CONTID_INPUT`] bytes.
-fn read_user_value(buf: *const c_char, count: usize) -> Result<u64, i32> {
-    let mut text = [0u8; parse::MAX_CONTID_INPUT];
-    let text = text.get_mut(..count).ok_or(EINVAL)?;
-    UserSlice::new(buf as usize, count)
-        .reader()
-        .read_slice(text)
-        .map_err(|_| EFAULT)?;
-    parse::parse_contid(text).map_err(|e| e.errno())
 }
 
 /// `write()` of `/proc/PID/audit_containerid`; `task` is null if gone.
@@ -294,7 +267,9 @@ pub(crate) unsafe extern "C" fn audit_contid_proc_write(
     if unsafe { *ppos } != 0 {
         return -(EINVAL as isize);
     }
-    let value = match read_user_value(buf, count) {
+    let value = match UserInput::read(buf, count)
+        .and_then(|input| parse::parse_contid(input.as_bytes()).map_err(|e| e.errno()))
+    {
         Ok(value) => value,
         Err(errno) => return -(errno as isize),
     };
@@ -326,7 +301,7 @@ pub(crate) unsafe extern "C" fn audit_contid_proc_read(
     ppos: *mut bindings::loff_t,
 ) -> isize {
     // SAFETY: `file` is valid by the caller's guarantee.
-    if unsafe { opener_privilege(file) } != Privilege::AuditControl {
+    if !unsafe { opener_privilege(file) }.may_manage() {
         return -(EPERM as isize);
     }
     let id = {

@@ -24,8 +24,9 @@ pub(crate) unsafe extern "C" fn audit_contid_filter_match(
     rule_value: u64,
 ) -> bool {
     // SAFETY: by the function's safety requirements, the slot's hold stays
-    // for this call: a setter that takes it back releases it only after a
-    // grace period (`TakenBack`), and only the task clears its own slot.
+    // for this call: a setter that takes it out of a live task's slot
+    // releases it only after a grace period (`Evicted`), and only the task
+    // clears its own slot at exit.
     match unsafe { slot_contid(contid) } {
         Some(contid) if contid.is_announced() => {
             filter::chain_matches(contid.nesting_ids(), rule_value)

@@ -4,8 +4,9 @@
 //! container. It owns one [`Hold`] on the contid while the task lives.
 //!
 //! Filled by fork ([`audit_contid_inherit`]) or by a set ([`install`]),
-//! emptied by the task at exit ([`audit_contid_exit`]), or taken back by a
-//! set that finds its target exiting. The locking rules are those of
+//! replaced by a nested orchestrator's set, emptied by the task at exit
+//! ([`audit_contid_exit`]), or taken back by a set that finds its target
+//! exiting. The locking rules are those of
 //! `include/linux/audit_contid.h`.
 
 use core::{
@@ -40,7 +41,10 @@ pub(crate) unsafe fn task_slot<'a>(
 ///
 /// `slot` must be null or a value of a task's slot that keeps its hold for
 /// `'a`: read under the task's `task_lock` held for `'a`, or by the task
-/// itself, or as `audit_contid.h` allows the rule filters.
+/// itself under RCU held for `'a` (what a setter takes out of a live
+/// task's slot is released after a grace period, [`Evicted`]), or by fork
+/// from the parent under `write_lock(tasklist_lock)`, which keeps setters
+/// out.
 pub(crate) unsafe fn slot_contid<'a>(
     slot: *mut bindings::audit_contid,
 ) -> Option<ArcBorrow<'a, Contid>> {
@@ -52,59 +56,87 @@ pub(crate) unsafe fn slot_contid<'a>(
     Some(unsafe { ArcBorrow::from_raw(slot.cast::<Contid>()) })
 }
 
-/// A hold taken back from the slot of a task that started exiting during a
-/// set: the task leaves the container, as its exit would have made it.
+/// Holds taken out of the slot of a live task: the contid a nested
+/// orchestrator replaced, and the one a set takes back from a task that
+/// started exiting meanwhile. The task leaves those containers, as its
+/// exit would have made it.
 ///
-/// The task may have read the slot meanwhile: the rule filters read it
-/// under RCU without a lock (`audit_contid.h`), so the hold is released
-/// only after a grace period. Dropped with no lock held; it is rare (a set
-/// racing with the target's exit).
-pub(crate) struct TakenBack {
-    hold: Option<Hold>,
+/// The task may still be reading the slot: it reads its own slot under
+/// RCU without a lock (the rule filters, and its records, which take a
+/// hold of their own there), so these holds are released only after a
+/// grace period. Dropped with no lock held; it is rare (once per nested
+/// relabel, or a set racing with the target's exit).
+pub(crate) struct Evicted {
+    holds: [Option<Hold>; 2],
     tgid: i32,
 }
 
-impl Drop for TakenBack {
+impl Drop for Evicted {
     fn drop(&mut self) {
-        if let Some(hold) = self.hold.take() {
-            // SAFETY: no preconditions. It sleeps: by the type's rule no
-            // spinlock is held.
-            unsafe { bindings::synchronize_rcu() };
+        if self.holds.iter().all(Option::is_none) {
+            return;
+        }
+        // SAFETY: no preconditions. It sleeps: by the type's rule no
+        // spinlock is held.
+        unsafe { bindings::synchronize_rcu() };
+        for hold in self.holds.iter_mut().filter_map(Option::take) {
             hold.leave(self.tgid);
         }
     }
 }
 
-/// Stores `hold` in the slot of `target`.
+/// Stores `hold` in the slot of `target`, and returns what it replaced.
 ///
-/// If `target` turns out to be exiting, takes it back and returns it as
-/// [`TakenBack`]: the exiting task may already have passed its exit hook,
-/// which would never release it. Pairs with do_exit(): it sets
-/// `PF_EXITING` before a full barrier and then reads the slot, so either
-/// the exiting task sees the new slot or we see `PF_EXITING`.
+/// If `target` turns out to be exiting, takes `hold` back too: the exiting
+/// task may already have passed its exit hook, which would never release
+/// it. Pairs with do_exit(): it sets `PF_EXITING` before a full barrier
+/// and then reads the slot, so either the exiting task sees the new slot
+/// or we see `PF_EXITING`.
 ///
 /// # Safety
 ///
-/// `target` must be valid, `task_lock(target)` held and its slot null (a
-/// set value is never replaced; a hold in it would leak).
-pub(crate) unsafe fn install(target: *mut bindings::task_struct, hold: Hold) -> Option<TakenBack> {
+/// `target` must be valid and `task_lock(target)` held.
+pub(crate) unsafe fn install(target: *mut bindings::task_struct, hold: Hold) -> Evicted {
     // SAFETY: `target` is valid.
     let slot = unsafe { task_slot(target) };
+    // SAFETY: `target` is valid.
+    let tgid = unsafe { bindings::task_tgid_nr(target) };
     // Release: the target reads its own slot without a lock.
-    slot.store(hold.into_raw(), Ordering::Release);
+    let old = slot.swap(hold.into_raw(), Ordering::AcqRel);
+    // SAFETY: a non-null slot owns a hold made by `Hold::into_raw`; it is
+    // ours now that it is out of the slot.
+    let replaced = (!old.is_null()).then(|| unsafe { Hold::from_raw(old) });
     fence(Ordering::SeqCst);
     // SAFETY: `target` is valid.
     if !unsafe { bindings::audit_contid_task_exiting(target) } {
-        return None;
+        return Evicted {
+            holds: [replaced, None],
+            tgid,
+        };
     }
     let raw = slot.swap(ptr::null_mut(), Ordering::Relaxed);
-    Some(TakenBack {
-        // SAFETY: `raw` is what we stored just above; only we (holding
-        // `task_lock`) could have changed it since.
-        hold: Some(unsafe { Hold::from_raw(raw) }),
-        // SAFETY: `target` is valid.
-        tgid: unsafe { bindings::task_tgid_nr(target) },
-    })
+    // SAFETY: `raw` is what we stored just above; only we (holding
+    // `task_lock`) could have changed it since.
+    let taken_back = unsafe { Hold::from_raw(raw) };
+    Evicted {
+        holds: [replaced, Some(taken_back)],
+        tgid,
+    }
+}
+
+/// A hold on the contid of the current task, for a record of its own.
+///
+/// Read under RCU: whatever is in the slot, or was evicted from it during
+/// the read, keeps its hold until a grace period has passed (see
+/// [`Evicted`]), so the count cannot drop to zero meanwhile.
+pub(crate) fn current_hold() -> Option<Hold> {
+    // SAFETY: no preconditions.
+    let current = unsafe { bindings::get_current() };
+    let _rcu = kernel::sync::rcu::read_lock();
+    // SAFETY: `current` is valid; its slot's hold stays for the RCU read
+    // section (above).
+    let contid = unsafe { slot_contid(task_slot(current).load(Ordering::Acquire)) }?;
+    Some(Hold::another(contid))
 }
 
 /// Called by copy_process() under `tasklist_lock`: `child` joins `contid`,
@@ -119,7 +151,9 @@ pub(crate) unsafe extern "C" fn audit_contid_inherit(
     child: *mut bindings::task_struct,
     contid: *mut bindings::audit_contid,
 ) {
-    // SAFETY: the current task's slot keeps its hold while it forks.
+    // SAFETY: the current task's slot keeps its hold while it forks: a
+    // setter stores under `read_lock(tasklist_lock)`, and we run under
+    // the write lock.
     let Some(contid) = (unsafe { slot_contid(contid) }) else {
         return;
     };

@@ -6,7 +6,10 @@
 use core::marker::PhantomData;
 use kernel::bindings;
 
-use crate::decisions::ladder::{TargetContid, TargetFacts};
+use crate::{
+    contid::Contid,
+    decisions::ladder::{TargetContid, TargetFacts},
+};
 
 /// Holds `read_lock(&tasklist_lock)`: the process tree cannot change.
 pub(crate) struct TasklistReadLock {
@@ -52,8 +55,37 @@ impl Drop for TaskLock {
     }
 }
 
+/// Whether the process of `ancestor` is a strict ancestor of the process
+/// of `task`: the walk by `real_parent` from `task`'s leader, comparing
+/// thread-group leaders, up to the idle task (pid 0).
+///
+/// # Safety
+///
+/// Both tasks must be valid and alive (not reaped), and `tasklist_lock`
+/// held.
+pub(crate) unsafe fn is_strict_ancestor(
+    ancestor: *mut bindings::task_struct,
+    task: *mut bindings::task_struct,
+) -> bool {
+    // SAFETY: both tasks are valid and the process tree is stable under
+    // `tasklist_lock`, so the parent and leader pointers stay valid.
+    unsafe {
+        let ancestor = bindings::audit_contid_group_leader(ancestor);
+        let mut walker =
+            bindings::audit_contid_real_parent(bindings::audit_contid_group_leader(task));
+        while bindings::task_pid_nr(walker) > 0 {
+            walker = bindings::audit_contid_group_leader(walker);
+            if walker == ancestor {
+                return true;
+            }
+            walker = bindings::audit_contid_real_parent(walker);
+        }
+        false
+    }
+}
+
 /// What the ladder needs to know about `target`, written by `writer`,
-/// whose slot holds a contid in state `contid`.
+/// whose slot holds `contid`, in state `state`.
 ///
 /// # Safety
 ///
@@ -61,35 +93,29 @@ impl Drop for TaskLock {
 pub(crate) unsafe fn target_facts(
     target: *mut bindings::task_struct,
     writer: *mut bindings::task_struct,
-    contid: TargetContid,
+    contid: Option<&Contid>,
+    state: TargetContid,
 ) -> TargetFacts {
-    // SAFETY: both tasks are valid and the process tree is stable under
-    // `tasklist_lock`, so the parent and leader pointers stay valid.
+    // The owner of the target's contid, unless it has exited: an exited
+    // owner is nobody's ancestor (its children were reparented), and its
+    // leader may be gone.
+    let owner = contid
+        .map(Contid::owner_ptr)
+        // SAFETY: the contid holds a reference on its owner.
+        .filter(|&owner| !unsafe { bindings::audit_contid_task_exiting(owner) });
+    // SAFETY: both tasks are valid, and so is a live owner's leader;
+    // `tasklist_lock` is held.
     unsafe {
-        let has_children = bindings::audit_contid_task_has_children(target);
-        let single_threaded_leader =
-            bindings::thread_group_leader(target) && bindings::get_nr_threads(target) == 1;
-        let is_writer = bindings::task_tgid_nr(target) == bindings::task_tgid_nr(writer);
-        // Strict descendant: walk the target's ancestors by real_parent,
-        // comparing thread-group leaders, up to the idle task (pid 0).
-        let writer_leader = bindings::audit_contid_group_leader(writer);
-        let mut walker =
-            bindings::audit_contid_real_parent(bindings::audit_contid_group_leader(target));
-        let mut descends_from_writer = false;
-        while bindings::task_pid_nr(walker) > 0 {
-            walker = bindings::audit_contid_group_leader(walker);
-            if walker == writer_leader {
-                descends_from_writer = true;
-                break;
-            }
-            walker = bindings::audit_contid_real_parent(walker);
-        }
         TargetFacts {
-            has_children,
-            single_threaded_leader,
-            is_writer,
-            descends_from_writer,
-            contid,
+            has_children: bindings::audit_contid_task_has_children(target),
+            single_threaded_leader: bindings::thread_group_leader(target)
+                && bindings::get_nr_threads(target) == 1,
+            is_writer: bindings::task_tgid_nr(target) == bindings::task_tgid_nr(writer),
+            descends_from_writer: is_strict_ancestor(writer, target),
+            contid: state,
+            writer_owns_contid: contid.is_some_and(|contid| contid.is_owned_by(writer)),
+            contid_owner_is_writer_ancestor: owner
+                .is_some_and(|owner| is_strict_ancestor(owner, writer)),
         }
     }
 }

@@ -7,22 +7,27 @@
  * task_struct->audit_contid.
  *
  * Locking of task_struct->audit_contid:
- *  - NULL until a /proc/PID/audit_containerid write sets it.  A set value
- *    is never replaced by another one while the task lives; the task itself
- *    clears it in do_exit().  (A child's slot holds a copy of its parent's
- *    from dup_task_struct() until audit_contid_fork() fills it; nothing
- *    reads it in between, and a failed fork never releases it.)
+ *  - NULL until a /proc/PID/audit_containerid write sets it.  Only a
+ *    nested orchestrator's write replaces a set value while the task
+ *    lives; the task itself clears it in do_exit().  (A child's slot holds
+ *    a copy of its parent's from dup_task_struct() until
+ *    audit_contid_fork() fills it; nothing reads it in between, and a
+ *    failed fork never releases it.)
  *  - The child's slot is filled by copy_process() under
  *    write_lock(tasklist_lock), after the last fork failure point, so a
- *    concurrent setter (which checks for children under
- *    read_lock(tasklist_lock)) cannot miss a child.
- *  - The setter and do_exit() change it under task_lock(task); a task reads
- *    its own slot without a lock (under it once exiting, see
- *    audit_contid_current()), other tasks read it under task_lock().
- *  - A setter that stored into the slot of a task that then turned out to
- *    be exiting takes the value back and drops it after an RCU grace
- *    period, so the rule filters may read current's slot under
- *    rcu_read_lock() alone, with no lock to order against their callers.
+ *    concurrent setter (which checks for children, and stores, under
+ *    read_lock(tasklist_lock)) cannot miss a child, and the parent's slot
+ *    does not change while it is copied.
+ *  - The setter and do_exit() change it under task_lock(task); other tasks
+ *    read it under task_lock(); a task reads its own slot under
+ *    rcu_read_lock(): a setter that replaces a value, or takes back one it
+ *    stored into a task that turned out to be exiting, releases it only
+ *    after an RCU grace period.  So the rule filters need no lock to order
+ *    against their callers, and the records take a reference there.
+ *
+ * task_struct->audit_capcontid, the delegated permission (0 or 1): cleared
+ * at fork (it is not inherited), written under task_lock(task) by a
+ * /proc/PID/audit_capcontainerid write, read with READ_ONCE().
  *
  * The rest of the locking (the registry, records) is the Rust side's; see
  * audit_contid/audit_contid.rs.
@@ -33,6 +38,7 @@
 #ifndef _LINUX_AUDIT_CONTID_H
 #define _LINUX_AUDIT_CONTID_H
 
+#include <linux/fs.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
 
@@ -47,13 +53,23 @@ void audit_contid_inherit(struct task_struct *child,
 			  struct audit_contid *contid);
 void audit_contid_exit(struct task_struct *tsk);
 bool audit_contid_log_task(struct audit_context *ctx, unsigned int record,
-			   struct audit_contid *contid, bool atomic);
+			   bool atomic);
+bool audit_contid_log_target(struct audit_context *ctx, unsigned int record,
+			     struct audit_contid *contid);
+struct audit_contid *audit_contid_hold_task(struct task_struct *tsk);
+void audit_contid_release(struct audit_contid *contid);
 bool audit_contid_filter_match(struct audit_contid *contid, u64 rule_value);
 ssize_t audit_contid_proc_read(struct file *file, struct task_struct *task,
 			       char __user *buf, size_t count, loff_t *ppos);
 ssize_t audit_contid_proc_write(struct file *file, struct task_struct *task,
 				const char __user *buf, size_t count,
 				loff_t *ppos);
+ssize_t audit_capcontid_proc_read(struct file *file, struct task_struct *task,
+				  char __user *buf, size_t count,
+				  loff_t *ppos);
+ssize_t audit_capcontid_proc_write(struct file *file, struct task_struct *task,
+				   const char __user *buf, size_t count,
+				   loff_t *ppos);
 
 /*
  * The lock of the Rust side's registry of live ids (audit_contid/registry.rs),
@@ -71,6 +87,27 @@ void audit_contid_registry_unlock(void);
 static inline struct audit_contid **audit_contid_slot(struct task_struct *tsk)
 {
 	return &tsk->audit_contid;
+}
+
+static inline bool *audit_contid_capcontid_slot(struct task_struct *tsk)
+{
+	return &tsk->audit_capcontid;
+}
+
+/*
+ * The /proc files remember at open whether the opener had capcontid, as
+ * they judge privilege on the opener (its credentials, file->f_cred, and
+ * this), not on whoever reads or writes.
+ */
+static inline void audit_contid_note_opener(struct file *file)
+{
+	file->private_data = READ_ONCE(current->audit_capcontid) ?
+			     (void *)1UL : NULL;
+}
+
+static inline bool audit_contid_opener_delegated(struct file *file)
+{
+	return file->private_data;
 }
 
 static inline bool audit_contid_task_exiting(struct task_struct *tsk)
@@ -110,25 +147,6 @@ static inline struct audit_contid *audit_contid_of(struct task_struct *tsk)
 }
 
 /*
- * The current task's contid, for its syscall-exit records.  Lockless, but
- * once the task is exiting a setter may still store into the slot and take
- * it back (it rechecks PF_EXITING after its store), so then read it under
- * the lock the setter holds: what is seen there stays until the task's own
- * exit hook.  A task without a contid pays one NULL test.
- */
-static inline struct audit_contid *audit_contid_current(void)
-{
-	struct audit_contid *contid = READ_ONCE(current->audit_contid);
-
-	if (likely(!contid) || likely(!(current->flags & PF_EXITING)))
-		return contid;
-	task_lock(current);
-	contid = current->audit_contid;
-	task_unlock(current);
-	return contid;
-}
-
-/*
  * Does current match the audit rule field "contid=@rule_value": is
  * @rule_value in its contid chain, or is it AUDIT_CID_UNSET and current
  * has no contid?  The caller negates the result for "!=".  The field is
@@ -161,6 +179,7 @@ static inline void audit_contid_fork(struct task_struct *child)
 	struct audit_contid *contid = audit_contid_of(current);
 
 	child->audit_contid = NULL;
+	child->audit_capcontid = false;
 	if (unlikely(contid))
 		audit_contid_inherit(child, contid);
 }
@@ -172,6 +191,31 @@ static inline void audit_contid_task_exit(struct task_struct *tsk)
 		audit_contid_exit(tsk);
 }
 
+/*
+ * The contid of a signal or ptrace target, for the records at the end of
+ * the event: a handle that keeps the container from being dropped until
+ * audit_contid_put().  NULL if the task has none (one NULL test), or if
+ * its label's op=set record is not in the log yet.  Takes task_lock(tsk);
+ * callable in atomic context.
+ */
+static inline struct audit_contid *audit_contid_get_target(struct task_struct *tsk)
+{
+	if (likely(!audit_contid_of(tsk)))
+		return NULL;
+	return audit_contid_hold_task(tsk);
+}
+
+/*
+ * Releases a handle from audit_contid_get_target(); NULL is fine.  May
+ * log the container's drop record, so it may sleep: call it in process
+ * context (audit_reset_context() at the end of an event).
+ */
+static inline void audit_contid_put(struct audit_contid *contid)
+{
+	if (unlikely(contid))
+		audit_contid_release(contid);
+}
+
 #else /* !CONFIG_AUDIT_CONTID */
 
 static inline struct audit_contid *audit_contid_of(struct task_struct *tsk)
@@ -179,17 +223,23 @@ static inline struct audit_contid *audit_contid_of(struct task_struct *tsk)
 	return NULL;
 }
 
-static inline struct audit_contid *audit_contid_current(void)
+static inline void audit_contid_fork(struct task_struct *child) { }
+static inline void audit_contid_task_exit(struct task_struct *tsk) { }
+static inline struct audit_contid *audit_contid_get_target(struct task_struct *tsk)
 {
 	return NULL;
 }
 
-static inline void audit_contid_fork(struct task_struct *child) { }
-static inline void audit_contid_task_exit(struct task_struct *tsk) { }
+static inline void audit_contid_put(struct audit_contid *contid) { }
+static inline bool audit_contid_log_target(struct audit_context *ctx,
+					   unsigned int record,
+					   struct audit_contid *contid)
+{
+	return false;
+}
+
 static inline bool audit_contid_log_task(struct audit_context *ctx,
-					 unsigned int record,
-					 struct audit_contid *contid,
-					 bool atomic)
+					 unsigned int record, bool atomic)
 {
 	return false;
 }

@@ -27,6 +27,16 @@ struct audit_contid **rust_helper_audit_contid_slot(struct task_struct *tsk)
 	return audit_contid_slot(tsk);
 }
 
+bool *rust_helper_audit_contid_capcontid_slot(struct task_struct *tsk)
+{
+	return audit_contid_capcontid_slot(tsk);
+}
+
+bool rust_helper_audit_contid_opener_delegated(struct file *file)
+{
+	return audit_contid_opener_delegated(file);
+}
+
 bool rust_helper_audit_contid_task_exiting(struct task_struct *tsk)
 {
 	return audit_contid_task_exiting(tsk);

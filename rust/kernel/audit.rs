@@ -27,6 +27,8 @@ pub mod record_type {
     pub const CONTAINER_OP: u32 = bindings::AUDIT_CONTAINER_OP;
     /// Auxiliary record: the container ids an event belongs to.
     pub const CONTAINER_ID: u32 = bindings::AUDIT_CONTAINER_ID;
+    /// A grant of capcontid, the delegated right to manage container ids.
+    pub const SET_CAPCONTID: u32 = bindings::AUDIT_SET_CAPCONTID;
 }
 
 /// Whether auditing is enabled (`auditctl -e`): records that are not a

@@ -171,6 +171,7 @@ def log_lines():
 def records(rtype, pattern=""):
     """Lines of record type rtype (name or UNKNOWN[n]) matching pattern."""
     names = {"CONTAINER_OP": r"(CONTAINER_OP|UNKNOWN\[1020\])",
+             "SET_CAPCONTID": r"(SET_CAPCONTID|UNKNOWN\[1022\])",
              "CONTAINER_ID": r"(CONTAINER_ID|UNKNOWN\[1340\])"}
     rx = re.compile(r"type=%s msg=audit\([0-9.]+:\d+\): .*%s" %
                     (names.get(rtype, re.escape(rtype)), pattern))

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `/proc/PID/audit_capcontainerid`: reading and granting capcontid, the
+//! permission to manage contids that a privileged engine delegates (spec
+//! §1.5, §2.2). What a grant may do is decided in [`grant`]; here the
+//! facts are gathered and the SET_CAPCONTID record is logged, after the
+//! locks are released.
+
+use core::{
+    ffi::c_char,
+    sync::atomic::{AtomicBool, Ordering},
+};
+use kernel::bindings;
+
+use crate::{
+    decisions::{
+        errno::{EINVAL, EPERM, ESRCH},
+        grant,
+        record::SetCapcontid,
+    },
+    log,
+    opener::{opener_privilege, UserInput},
+    task_tree::{is_strict_ancestor, TaskLock, TasklistReadLock},
+};
+
+/// The capcontid flag of `task`.
+///
+/// # Safety
+///
+/// `task` must be valid for `'a`.
+unsafe fn capcontid<'a>(task: *mut bindings::task_struct) -> &'a AtomicBool {
+    // SAFETY: `task` is valid, so its flag is a `bool` that lives as long
+    // as it. Accesses are atomic (READ_ONCE on the C side); writes happen
+    // under `task_lock()`, and at fork before the task is visible.
+    unsafe { AtomicBool::from_ptr(bindings::audit_contid_capcontid_slot(task)) }
+}
+
+/// Grants or withdraws capcontid on `target` for the writer, the current
+/// task, whose file was opened with `privilege`; logs SET_CAPCONTID.
+///
+/// # Safety
+///
+/// `target` must be a valid task (the caller holds a reference).
+unsafe fn set_capcontid(
+    target: *mut bindings::task_struct,
+    requested: bool,
+    file: *mut bindings::file,
+) -> Result<(), i32> {
+    // SAFETY: no preconditions.
+    let writer = unsafe { bindings::get_current() };
+    // SAFETY: `target` is valid.
+    let opid = unsafe { bindings::task_tgid_nr(target) };
+    // SAFETY: `target` is valid for the whole function.
+    let flag = unsafe { capcontid(target) };
+    // SAFETY: `file` is the open file, by the caller's caller.
+    let privilege = unsafe { opener_privilege(file) };
+
+    // Privilege first, with no lock; then the tree, under its lock.
+    let outcome = grant::check_granter(privilege).and_then(|()| {
+        let _tree = TasklistReadLock::new();
+        // SAFETY: both tasks are valid and `tasklist_lock` is held.
+        let (is_writer, descends) = unsafe {
+            (
+                bindings::task_tgid_nr(target) == bindings::task_tgid_nr(writer),
+                is_strict_ancestor(writer, target),
+            )
+        };
+        grant::check_grantee(is_writer, descends)?;
+        // SAFETY: `target` is valid for the whole function.
+        let _task = unsafe { TaskLock::new(target) };
+        Ok(flag.swap(requested, Ordering::Relaxed))
+    });
+    let (old, result) = match outcome {
+        Ok(old) => (old, Ok(())),
+        Err(refusal) => (flag.load(Ordering::Relaxed), Err(refusal.errno())),
+    };
+    log::set_capcontid(SetCapcontid {
+        opid,
+        requested,
+        old,
+        success: result.is_ok(),
+    });
+    result
+}
+
+/// `write()` of `/proc/PID/audit_capcontainerid`; `task` is null if gone.
+///
+/// # Safety
+///
+/// `file` must be the open file; `task` null or a task the caller holds a
+/// reference on; `buf` a user pointer to `count` bytes; `ppos` a valid
+/// file position.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn audit_capcontid_proc_write(
+    file: *mut bindings::file,
+    task: *mut bindings::task_struct,
+    buf: *const c_char,
+    count: usize,
+    ppos: *mut bindings::loff_t,
+) -> isize {
+    // SAFETY: `ppos` is valid by the caller's guarantee.
+    if unsafe { *ppos } != 0 {
+        return -(EINVAL as isize);
+    }
+    let requested = match UserInput::read(buf, count)
+        .and_then(|input| grant::parse_capcontid(input.as_bytes()).map_err(|e| e.errno()))
+    {
+        Ok(requested) => requested,
+        Err(errno) => return -(errno as isize),
+    };
+    if task.is_null() {
+        return -(ESRCH as isize);
+    }
+    // SAFETY: `task` and `file` are valid by the caller's guarantee.
+    match unsafe { set_capcontid(task, requested, file) } {
+        Ok(()) => count as isize,
+        Err(errno) => -(errno as isize),
+    }
+}
+
+/// `read()` of `/proc/PID/audit_capcontainerid`: `0` or `1`, no newline.
+///
+/// # Safety
+///
+/// `file` must be the open file; `task` a task the caller holds a
+/// reference on; `buf` a user pointer to `count` bytes; `ppos` a valid
+/// file position.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn audit_capcontid_proc_read(
+    file: *mut bindings::file,
+    task: *mut bindings::task_struct,
+    buf: *mut c_char,
+    count: usize,
+    ppos: *mut bindings::loff_t,
+) -> isize {
+    // SAFETY: `file` is valid by the caller's guarantee.
+    if !unsafe { opener_privilege(file) }.may_manage() {
+        return -(EPERM as isize);
+    }
+    // SAFETY: `task` is valid by the caller's guarantee.
+    let text: &[u8] = if unsafe { capcontid(task) }.load(Ordering::Relaxed) {
+        b"1"
+    } else {
+        b"0"
+    };
+    // SAFETY: `buf`/`count` are a user buffer and `ppos` a file position by
+    // the caller's guarantee; `text` holds `text.len()` bytes.
+    unsafe {
+        bindings::simple_read_from_buffer(buf.cast(), count, ppos, text.as_ptr().cast(), text.len())
+    }
+}
