@@ -13,13 +13,9 @@ use core::{
 use kernel::bindings;
 
 use crate::{
-    decisions::{
-        errno::{EINVAL, EPERM, ESRCH},
-        grant,
-        record::SetCapcontid,
-    },
+    decisions::{grant, record::SetCapcontid},
     log,
-    opener::{opener_privilege, UserInput},
+    opener::{opener_privilege, read_text, write_value},
     task_tree::{is_strict_ancestor, TaskLock, TasklistReadLock},
 };
 
@@ -98,23 +94,20 @@ pub(crate) unsafe extern "C" fn audit_capcontid_proc_write(
     count: usize,
     ppos: *mut bindings::loff_t,
 ) -> isize {
-    // SAFETY: `ppos` is valid by the caller's guarantee.
-    if unsafe { *ppos } != 0 {
-        return -(EINVAL as isize);
-    }
-    let requested = match UserInput::read(buf, count)
-        .and_then(|input| grant::parse_capcontid(input.as_bytes()).map_err(|e| e.errno()))
-    {
-        Ok(requested) => requested,
-        Err(errno) => return -(errno as isize),
-    };
-    if task.is_null() {
-        return -(ESRCH as isize);
-    }
-    // SAFETY: `task` and `file` are valid by the caller's guarantee.
-    match unsafe { set_capcontid(task, requested, file) } {
-        Ok(()) => count as isize,
-        Err(errno) => -(errno as isize),
+    // SAFETY: `buf` and `ppos` are valid by the caller's guarantee.
+    unsafe {
+        write_value(
+            task,
+            buf,
+            count,
+            ppos,
+            grant::parse_capcontid,
+            |requested, task| {
+                // SAFETY: `task` is valid (not null, and referenced by the
+                // caller) and `file` is the open file.
+                set_capcontid(task, requested, file)
+            },
+        )
     }
 }
 
@@ -133,19 +126,15 @@ pub(crate) unsafe extern "C" fn audit_capcontid_proc_read(
     count: usize,
     ppos: *mut bindings::loff_t,
 ) -> isize {
-    // SAFETY: `file` is valid by the caller's guarantee.
-    if !unsafe { opener_privilege(file) }.may_manage() {
-        return -(EPERM as isize);
-    }
-    // SAFETY: `task` is valid by the caller's guarantee.
-    let text: &[u8] = if unsafe { capcontid(task) }.load(Ordering::Relaxed) {
-        b"1"
-    } else {
-        b"0"
-    };
-    // SAFETY: `buf`/`count` are a user buffer and `ppos` a file position by
-    // the caller's guarantee; `text` holds `text.len()` bytes.
+    // SAFETY: the caller's guarantees, which include `read_text`'s.
     unsafe {
-        bindings::simple_read_from_buffer(buf.cast(), count, ppos, text.as_ptr().cast(), text.len())
+        read_text(file, buf, count, ppos, || {
+            // SAFETY: `task` is valid by the caller's guarantee.
+            if capcontid(task).load(Ordering::Relaxed) {
+                b"1"
+            } else {
+                b"0"
+            }
+        })
     }
 }

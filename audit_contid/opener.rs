@@ -10,7 +10,11 @@
 use core::ffi::c_char;
 use kernel::{bindings, uaccess::UserSlice};
 
-use crate::decisions::{errno::EFAULT, errno::EINVAL, ladder::Privilege, parse::MAX_CONTID_INPUT};
+use crate::decisions::{
+    errno::{EFAULT, EINVAL, EPERM, ESRCH},
+    ladder::Privilege,
+    parse::{ParseError, MAX_CONTID_INPUT},
+};
 
 /// What the opener of `file` may do.
 ///
@@ -62,5 +66,69 @@ impl UserInput {
     /// What the user wrote.
     pub(crate) fn as_bytes(&self) -> &[u8] {
         &self.bytes[..self.len]
+    }
+}
+
+/// What every `write()` of the subsystem's `/proc` files does around its
+/// own work: the write must be at offset 0 and its bytes must `parse`
+/// (no record otherwise), and only then is a gone task (null `task`)
+/// `ESRCH`; `act` runs on the value and the task, and its result becomes
+/// what `write()` returns.
+///
+/// # Safety
+///
+/// `buf` must be a user pointer to `count` bytes and `ppos` a valid file
+/// position.
+pub(crate) unsafe fn write_value<T>(
+    task: *mut bindings::task_struct,
+    buf: *const c_char,
+    count: usize,
+    ppos: *mut bindings::loff_t,
+    parse: fn(&[u8]) -> Result<T, ParseError>,
+    act: impl FnOnce(T, *mut bindings::task_struct) -> Result<(), i32>,
+) -> isize {
+    // SAFETY: `ppos` is valid by the function's requirements.
+    if unsafe { *ppos } != 0 {
+        return -(EINVAL as isize);
+    }
+    let value = match UserInput::read(buf, count)
+        .and_then(|input| parse(input.as_bytes()).map_err(ParseError::errno))
+    {
+        Ok(value) => value,
+        Err(errno) => return -(errno as isize),
+    };
+    if task.is_null() {
+        return -(ESRCH as isize);
+    }
+    match act(value, task) {
+        Ok(()) => count as isize,
+        Err(errno) => -(errno as isize),
+    }
+}
+
+/// What every `read()` of the subsystem's `/proc` files does: refuses an
+/// opener that may not manage contids (`EPERM`), else copies `text()` out.
+///
+/// # Safety
+///
+/// `file` must be a valid open file of the subsystem; `buf` a user pointer
+/// to `count` bytes and `ppos` a valid file position.
+pub(crate) unsafe fn read_text<R: AsRef<[u8]>>(
+    file: *mut bindings::file,
+    buf: *mut c_char,
+    count: usize,
+    ppos: *mut bindings::loff_t,
+    text: impl FnOnce() -> R,
+) -> isize {
+    // SAFETY: `file` is valid by the function's requirements.
+    if !unsafe { opener_privilege(file) }.may_manage() {
+        return -(EPERM as isize);
+    }
+    let text = text();
+    let text = text.as_ref();
+    // SAFETY: `buf`/`count` are a user buffer and `ppos` a file position by
+    // the function's requirements; `text` holds `text.len()` bytes.
+    unsafe {
+        bindings::simple_read_from_buffer(buf.cast(), count, ppos, text.as_ptr().cast(), text.len())
     }
 }

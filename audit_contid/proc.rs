@@ -30,13 +30,13 @@ use kernel::{alloc::flags::GFP_KERNEL, bindings, rbtree::RBTreeNodeReservation, 
 use crate::{
     contid::{Contid, Hold},
     decisions::{
-        errno::{EINVAL, ENOMEM, ENOTUNIQ, EPERM, ESRCH},
+        errno::{ENOMEM, ENOTUNIQ, ESRCH},
         ladder::{self, Privilege, SetAction, TargetContid},
         parse,
         record::ProcText,
     },
     log,
-    opener::{opener_privilege, UserInput},
+    opener::{opener_privilege, read_text, write_value},
     registry::Registry,
     task_slot::{current_hold, install, slot_contid, task_slot, Evicted},
     task_tree::{target_facts, TaskLock, TasklistReadLock},
@@ -263,25 +263,20 @@ pub(crate) unsafe extern "C" fn audit_contid_proc_write(
     count: usize,
     ppos: *mut bindings::loff_t,
 ) -> isize {
-    // SAFETY: `ppos` is valid by the caller's guarantee.
-    if unsafe { *ppos } != 0 {
-        return -(EINVAL as isize);
-    }
-    let value = match UserInput::read(buf, count)
-        .and_then(|input| parse::parse_contid(input.as_bytes()).map_err(|e| e.errno()))
-    {
-        Ok(value) => value,
-        Err(errno) => return -(errno as isize),
-    };
-    if task.is_null() {
-        return -(ESRCH as isize);
-    }
-    // SAFETY: `file` is valid by the caller's guarantee.
-    let privilege = unsafe { opener_privilege(file) };
-    // SAFETY: `task` is valid by the caller's guarantee.
-    match unsafe { set_contid(task, value, privilege) } {
-        Ok(()) => count as isize,
-        Err(errno) => -(errno as isize),
+    // SAFETY: `buf` and `ppos` are valid by the caller's guarantee.
+    unsafe {
+        write_value(
+            task,
+            buf,
+            count,
+            ppos,
+            parse::parse_contid,
+            |value, task| {
+                // SAFETY: `file` is the open file; `task` is valid (not null,
+                // and referenced by the caller).
+                set_contid(task, value, opener_privilege(file))
+            },
+        )
     }
 }
 
@@ -300,21 +295,14 @@ pub(crate) unsafe extern "C" fn audit_contid_proc_read(
     count: usize,
     ppos: *mut bindings::loff_t,
 ) -> isize {
-    // SAFETY: `file` is valid by the caller's guarantee.
-    if !unsafe { opener_privilege(file) }.may_manage() {
-        return -(EPERM as isize);
-    }
-    let id = {
-        // SAFETY: `task` is valid by the caller's guarantee.
-        let _task = unsafe { TaskLock::new(task) };
-        // SAFETY: `task` is valid; its slot's hold stays while locked.
-        unsafe { slot_contid(task_slot(task).load(Ordering::Relaxed)) }.map(|contid| contid.id())
-    };
-    let text = ProcText::new(id);
-    let text = text.as_bytes();
-    // SAFETY: `buf`/`count` are a user buffer and `ppos` a file position by
-    // the caller's guarantee; `text` holds `text.len()` bytes.
+    // SAFETY: the caller's guarantees, which include `read_text`'s.
     unsafe {
-        bindings::simple_read_from_buffer(buf.cast(), count, ppos, text.as_ptr().cast(), text.len())
+        read_text(file, buf, count, ppos, || {
+            // SAFETY: `task` is valid by the caller's guarantee.
+            let _task = TaskLock::new(task);
+            // SAFETY: `task` is valid; its slot's hold stays while locked.
+            let id = slot_contid(task_slot(task).load(Ordering::Relaxed)).map(|contid| contid.id());
+            ProcText::new(id)
+        })
     }
 }

@@ -204,3 +204,9 @@ impl ProcText {
         &self.digits[self.start..]
     }
 }
+
+impl AsRef<[u8]> for ProcText {
+    fn as_ref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
