@@ -26,6 +26,8 @@
 //!   permission;
 //! - [`targets`]: the contids of signal and ptrace targets, held for the
 //!   records at the end of the event;
+//! - [`auditd_signal`]: the contid of the task that signalled auditd,
+//!   reserved until auditd fetches it (AUDIT_SIGNAL_INFO2);
 //! - [`log`]: the records;
 //! - [`rule`]: the audit rule field `contid`.
 //!
@@ -48,8 +50,12 @@
 //!   `registry_lock.c`.
 //! - [`Contid`](contid::Contid)'s fields: `id`, `owner` and `parent` are
 //!   fixed at creation (`parent` counts as a hold on the parent, released
-//!   iteratively when the contid is dropped); `holds` is atomic and drops from 1 to 0 only with
-//!   the registry locked; `announced` is atomic and set once.
+//!   iteratively when the contid is dropped); `holds` is atomic and drops
+//!   from 1 to 0 only with the registry locked; `announced` is atomic and
+//!   set once; `auditd_reservations` is atomic and rises only under a
+//!   hold; `retire_deferred` changes with the registry locked.
+//! - `audit_sig_contid` (kernel/audit.c), the reservation for auditd:
+//!   swapped with `xchg()`, so each reservation is given back once.
 //! - Order: the registry lock, then `tasklist_lock` (read), then the
 //!   target's `task_lock`. The set path takes all three only to recheck its
 //!   facts and label the target; refusals that need no registry never take
@@ -62,6 +68,7 @@
 //!   that names it, and its `op=drop` record after them all and before
 //!   its id can be set again.
 
+mod auditd_signal;
 mod capcontid;
 mod contid;
 mod decisions;

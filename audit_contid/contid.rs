@@ -18,6 +18,11 @@
 //! So every record that names a contid is logged while someone holds it,
 //! and its drop record comes after all of them: a container is dropped
 //! after the containers nested in it.
+//!
+//! A reservation for auditd ([`auditd_signal`](crate::auditd_signal)) is
+//! not a hold: it does not delay the drop record, it only keeps the id
+//! registered, so that nobody can set it again, until auditd has fetched
+//! the name of the container that signalled it.
 
 use core::{
     iter,
@@ -67,6 +72,10 @@ pub(crate) struct Contid {
     announced: AtomicBool,
     /// The thread-group id of the task that left last, for the drop record.
     last_tgid: AtomicI32,
+    /// Signals to auditd from this container that auditd has not fetched.
+    auditd_reservations: AtomicUsize,
+    /// Dropped, with its id kept registered for `auditd_reservations`.
+    retire_deferred: AtomicBool,
 }
 
 impl Contid {
@@ -86,6 +95,8 @@ impl Contid {
                 holds: AtomicUsize::new(0),
                 announced: AtomicBool::new(false),
                 last_tgid: AtomicI32::new(0),
+                auditd_reservations: AtomicUsize::new(0),
+                retire_deferred: AtomicBool::new(false),
             },
             GFP_KERNEL,
         )?)
@@ -114,8 +125,13 @@ impl Contid {
     }
 
     /// This contid and the ones it is nested in, innermost first.
+    pub(crate) fn chain(&self) -> impl Iterator<Item = &Contid> + Clone {
+        iter::successors(Some(self), |contid| contid.parent.as_deref())
+    }
+
+    /// The ids of [`Contid::chain`].
     pub(crate) fn nesting_ids(&self) -> impl Iterator<Item = u64> + Clone + '_ {
-        iter::successors(Some(self), |contid| contid.parent.as_deref()).map(|contid| contid.id)
+        self.chain().map(|contid| contid.id)
     }
 
     /// Whether records may name it: its `op=set` record is in the log, and
@@ -124,7 +140,7 @@ impl Contid {
     pub(crate) fn is_announced(&self) -> bool {
         // Acquire: pairs with `announce`, so whoever sees it announced
         // logs after the `op=set` record was queued.
-        iter::successors(Some(self), |contid| contid.parent.as_deref())
+        self.chain()
             .all(|contid| contid.announced.load(Ordering::Acquire))
     }
 
@@ -138,6 +154,41 @@ impl Contid {
     /// record has been logged, before the creator's hold is released.
     pub(crate) fn announce(&self) {
         self.announced.store(true, Ordering::Release);
+    }
+
+    /// Keeps the id registered until [`Contid::unreserve_for_auditd`],
+    /// even after the drop record. The caller has a hold on this contid or
+    /// one nested in it, or reads that from its own slot under RCU, so
+    /// this one is not dropped yet.
+    pub(crate) fn reserve_for_auditd(&self) {
+        // INVARIANT: it rises while holds remain, by the caller's
+        // guarantee. Whoever releases the last hold (after the caller's
+        // hold, or a grace period after the caller's read) sees it.
+        self.auditd_reservations.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Gives back a reservation; true if it was the last.
+    pub(crate) fn unreserve_for_auditd(&self) -> bool {
+        self.auditd_reservations.fetch_sub(1, Ordering::SeqCst) == 1
+    }
+
+    /// Whether auditd has yet to fetch a signal from this container.
+    /// Reliable only with the registry locked (a reservation may be given
+    /// back without the lock, which is the conservative direction).
+    pub(crate) fn is_reserved_for_auditd(&self) -> bool {
+        self.auditd_reservations.load(Ordering::SeqCst) > 0
+    }
+
+    /// Notes that the drop record is in the log, but the id stays
+    /// registered for auditd; called with the registry locked.
+    pub(crate) fn defer_retire(&self) {
+        self.retire_deferred.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the drop record is in the log and the id may be retired as
+    /// soon as auditd has fetched it; reliable with the registry locked.
+    pub(crate) fn is_retire_deferred(&self) -> bool {
+        self.retire_deferred.load(Ordering::Relaxed)
     }
 }
 

@@ -9,7 +9,9 @@
 //! initcall, and no window in which a set could fail for want of it.
 //!
 //! An id stays registered from its first set until its drop record is in
-//! the log, so it cannot be set again before that. Nothing is logged, and
+//! the log, so it cannot be set again before that, and after that for as
+//! long as auditd has yet to fetch a signal sent from it
+//! ([`auditd_signal`](crate::auditd_signal)). Nothing is logged, and
 //! nothing waits on auditd, with the registry locked.
 
 use core::{cell::UnsafeCell, marker::PhantomData, ptr};
@@ -70,6 +72,22 @@ impl Registry {
         id: u64,
         writer: *const bindings::task_struct,
     ) -> (LiveOwner, Option<ArcBorrow<'_, Contid>>) {
+        let retire_now = match self.tree().get(&id) {
+            None => return (LiveOwner::NotLive, None),
+            // Auditd fetched the signal sent from this dropped contid in a
+            // context that could not take this lock (see
+            // `release_auditd_reservation`): retire it now.
+            Some(contid) => {
+                contid.is_dropping()
+                    && contid.is_retire_deferred()
+                    && !contid.is_reserved_for_auditd()
+            }
+        };
+        if retire_now {
+            // Its last reference may go here, which only frees memory.
+            drop(self.tree().remove(&id));
+            return (LiveOwner::NotLive, None);
+        }
         let Some(contid) = self.tree().get(&id) else {
             return (LiveOwner::NotLive, None);
         };
@@ -101,18 +119,50 @@ impl Registry {
     }
 
     /// Takes the id of a dropped contid out of the registry: it may be set
-    /// again. Called after the drop record has been logged.
+    /// again. Called after the drop record has been logged. If auditd has
+    /// yet to fetch a signal sent from it, the id stays until it has.
     pub(crate) fn retire(contid: &Contid) {
         let removed = {
             let mut registry = Registry::lock();
-            let tree = registry.tree();
-            match tree.get(&contid.id()) {
-                Some(registered) if ptr::eq(&**registered, contid) => tree.remove(&contid.id()),
-                _ => None,
+            if contid.is_reserved_for_auditd() {
+                contid.defer_retire();
+                None
+            } else {
+                registry.remove(contid)
             }
         };
         // The object may be freed here, with the lock released.
         drop(removed);
+    }
+
+    /// Gives back a reservation for auditd; the last one of a dropped
+    /// contid retires its id, if `may_sleep` (else the next lookup of the
+    /// id does).
+    pub(crate) fn release_auditd_reservation(contid: &Contid, may_sleep: bool) {
+        if !contid.unreserve_for_auditd() || !may_sleep {
+            return;
+        }
+        let removed = {
+            let mut registry = Registry::lock();
+            // A new reservation after the drop is impossible (they are
+            // taken under a hold), so only the drop can still be going on;
+            // then `retire` sees the count at zero and retires it.
+            if contid.is_retire_deferred() && !contid.is_reserved_for_auditd() {
+                registry.remove(contid)
+            } else {
+                None
+            }
+        };
+        drop(removed);
+    }
+
+    /// Removes `contid` if it is the object registered under its id.
+    fn remove(&mut self, contid: &Contid) -> Option<Arc<Contid>> {
+        let tree = self.tree();
+        match tree.get(&contid.id()) {
+            Some(registered) if ptr::eq(&**registered, contid) => tree.remove(&contid.id()),
+            _ => None,
+        }
     }
 }
 

@@ -44,6 +44,7 @@
 
 struct audit_context;
 struct audit_contid;
+struct audit_contid_reservation;
 struct file;
 
 #ifdef CONFIG_AUDIT_CONTID
@@ -70,6 +71,11 @@ ssize_t audit_capcontid_proc_read(struct file *file, struct task_struct *task,
 ssize_t audit_capcontid_proc_write(struct file *file, struct task_struct *task,
 				   const char __user *buf, size_t count,
 				   loff_t *ppos);
+struct audit_contid_reservation *audit_contid_reserve_sender(void);
+void audit_contid_unreserve_sender(struct audit_contid_reservation *sender,
+				   bool may_sleep);
+size_t audit_contid_sender_text(const struct audit_contid_reservation *sender,
+				char *buf, size_t size);
 
 /*
  * The lock of the Rust side's registry of live ids (audit_contid/registry.rs),
@@ -216,6 +222,20 @@ static inline void audit_contid_put(struct audit_contid *contid)
 		audit_contid_release(contid);
 }
 
+/*
+ * The container of the task that signals auditd, for AUDIT_SIGNAL_INFO2:
+ * a handle that keeps its id from being set again (ENOTUNIQ), though not
+ * its drop record, until audit_contid_unreserve_sender().  NULL if current
+ * has no contid (one NULL test).  Takes no lock; callable in atomic
+ * context.
+ */
+static inline struct audit_contid_reservation *audit_contid_note_sender(void)
+{
+	if (likely(!audit_contid_of(current)))
+		return NULL;
+	return audit_contid_reserve_sender();
+}
+
 #else /* !CONFIG_AUDIT_CONTID */
 
 static inline struct audit_contid *audit_contid_of(struct task_struct *tsk)
@@ -242,6 +262,22 @@ static inline bool audit_contid_log_task(struct audit_context *ctx,
 					 unsigned int record, bool atomic)
 {
 	return false;
+}
+
+static inline struct audit_contid_reservation *audit_contid_note_sender(void)
+{
+	return NULL;
+}
+
+static inline void
+audit_contid_unreserve_sender(struct audit_contid_reservation *sender,
+			      bool may_sleep) { }
+
+static inline size_t
+audit_contid_sender_text(const struct audit_contid_reservation *sender,
+			 char *buf, size_t size)
+{
+	return 0;
 }
 
 /* The AUDIT_CONTID rule field is refused without CONFIG_AUDIT_CONTID. */
