@@ -12,6 +12,7 @@ NETLINK_AUDIT = 9
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 NLM_F_REQUEST, NLM_F_ACK = 0x1, 0x4
 AUDIT_GET, AUDIT_ADD_RULE, AUDIT_DEL_RULE, AUDIT_LIST_RULES = 1000, 1011, 1012, 1013
+AUDIT_SIGNAL_INFO, AUDIT_SIGNAL_INFO2 = 1010, 1021
 
 # Filter lists (include/uapi/linux/audit.h)
 FILTER_USER, FILTER_TASK, FILTER_ENTRY, FILTER_WATCH = 0, 1, 2, 3
@@ -157,3 +158,32 @@ class AuditSocket:
                 if rseq == seq and rtype == AUDIT_GET:
                     # struct audit_status: feature_bitmap is the 9th u32.
                     return struct.unpack_from("=9I", body)[8]
+
+    def reply(self, mtype):
+        """Sends request mtype with no payload; returns the body of the
+        reply of that type, or raises OSError with the kernel's errno."""
+        seq = self._send(mtype, b"", NLM_F_REQUEST)
+        while True:
+            for rtype, rseq, body in self._messages():
+                if rseq != seq:
+                    continue
+                if rtype == mtype:
+                    return body
+                if rtype == NLMSG_ERROR:
+                    err = -struct.unpack_from("=i", body)[0]
+                    if err:
+                        raise OSError(err, os.strerror(err))
+
+    def signal_info2(self):
+        """AUDIT_SIGNAL_INFO2: (uid, pid, contid text, LSM context, body
+        length) of the task that last signalled auditd."""
+        body = self.reply(AUDIT_SIGNAL_INFO2)
+        uid, pid, cid_len = struct.unpack_from("=IiI", body)
+        return (uid, pid, body[12:12 + cid_len].decode(), body[12 + cid_len:],
+                len(body))
+
+    def signal_info(self):
+        """AUDIT_SIGNAL_INFO: (uid, pid, LSM context, body length)."""
+        body = self.reply(AUDIT_SIGNAL_INFO)
+        uid, pid = struct.unpack_from("=Ii", body)
+        return uid, pid, body[8:], len(body)
