@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-# Malformed and hostile writes: each gets its errno, leaves the target
-# unset and registers nothing.
+# Malformed and hostile writes, to both /proc files: each gets its errno,
+# leaves the target unset (contid) or ungranted (capcontid), and logs and
+# registers nothing.
 import os
 import sys
 
@@ -65,4 +66,38 @@ with Child() as t:
     log_barrier()
     recs = records("CONTAINER_OP", rf"opid={t.pid} ")
     eq(len(recs), 3, "CONTAINER_OP records for this target: the two unset-value rows and the good write",)
+
+# The same bytes to /proc/PID/audit_capcontainerid, which takes 0 or 1:
+# the unset contid value is just a number too big for its u32 there, and
+# other numbers that parse are EINVAL, as is all that does not.
+CAP_ERRNO = {"2^64-1 (the unset value)": "ERANGE", "2^64-1 with plus and newline": "ERANGE"}
+CAP_TABLE = [(name, data, offset, CAP_ERRNO.get(name, want)) for name, data, offset, want in TABLE] + [
+    ("2", b"2", 0, "EINVAL"),
+    ("u32 max", b"4294967295", 0, "EINVAL"),
+    ("u32 max + 1", b"4294967296", 0, "ERANGE"),
+    ("one at offset 1", b"1", 1, "EINVAL"),
+    ("one at offset 4096", b"1", 4096, "EINVAL"),
+]
+
+
+def cap_path(pid):
+    return f"/proc/{pid}/audit_capcontainerid"
+
+
+def read_cap(pid):
+    with open(cap_path(pid)) as f:
+        return f.read()
+
+
+with Child() as t:
+    for name, data, offset, want in CAP_TABLE:
+        eq(write_raw(cap_path(t.pid), data, offset), want, f"capcontid, {name}: {want}")
+        eq(read_cap(t.pid), "0", f"capcontid, {name}: still not granted")
+    eq(get_contid(t.pid), str(UNSET), "... and its contid is still unset")
+    log_barrier()
+    eq(records("SET_CAPCONTID", rf"opid={t.pid} "), [], "no SET_CAPCONTID record for any of them")
+    eq(write_raw(cap_path(t.pid), b"+1\n"), "OK", "then a good grant ('+1\\n') succeeds")
+    eq(read_cap(t.pid), "1", "... and grants exactly that")
+    line = wait_record("SET_CAPCONTID", rf"opid={t.pid} ")
+    ok(line.endswith(" capcontid=1 old-capcontid=0 res=1"), "... with one record, res=1", line)
 done()
