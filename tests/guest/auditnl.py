@@ -152,12 +152,8 @@ class AuditSocket:
                     rules.append(unpack_rule(body))
 
     def feature_bitmap(self):
-        seq = self._send(AUDIT_GET, b"", NLM_F_REQUEST)
-        while True:
-            for rtype, rseq, body in self._messages():
-                if rseq == seq and rtype == AUDIT_GET:
-                    # struct audit_status: feature_bitmap is the 9th u32.
-                    return struct.unpack_from("=9I", body)[8]
+        # struct audit_status: feature_bitmap is the 9th u32.
+        return struct.unpack_from("=9I", self.reply(AUDIT_GET))[8]
 
     def reply(self, mtype):
         """Sends request mtype with no payload; returns the body of the
