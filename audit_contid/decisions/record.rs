@@ -12,7 +12,10 @@
 //! to the audit buffer as text the kernel made itself (numbers, `,^` and
 //! fixed words; nothing from user space), without allocating.
 
-use core::fmt::{self, Display, Write};
+use core::{
+    fmt::{self, Display, Write},
+    iter,
+};
 
 use super::CONTID_UNSET;
 
@@ -78,6 +81,119 @@ pub(crate) fn write_container_id<W: Write, I: IntoIterator<Item = u64>>(
 ) -> fmt::Result {
     write!(out, "record={record} contid=")?;
     write_chain(out, chain)
+}
+
+/// Most bytes of the `contid=` list in one CONTAINER_ID record of a network
+/// namespace's containers. auditd takes records of up to 8970 bytes
+/// (`MAX_AUDIT_MESSAGE_LENGTH`, header included); what is left is room for
+/// `type=CONTAINER_ID msg=audit(...): record=<n> part=<k> contid=`.
+pub(crate) const NETNS_LIST_BUDGET: usize = 8000;
+
+/// The number of decimal digits of `value`.
+pub(crate) fn decimal_len(value: u64) -> usize {
+    // At most 20 rounds: 2^64-1 has 20 digits.
+    iter::successors(Some(value), |rest| (*rest >= 10).then(|| rest / 10)).count()
+}
+
+/// The length of [`write_chain`]'s text for a non-empty `chain`.
+pub(crate) fn chain_len<I: IntoIterator<Item = u64>>(chain: I) -> usize {
+    chain
+        .into_iter()
+        .enumerate()
+        .map(|(level, id)| decimal_len(id) + if level == 0 { 0 } else { 2 })
+        .sum()
+}
+
+/// Where the next entry of a network namespace's list goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Placement {
+    /// At the start of a new CONTAINER_ID record (the first one, or one
+    /// that continues the list because the entry does not fit the last).
+    NewRecord,
+    /// After the entries already in the current record, behind a comma.
+    SameRecord,
+}
+
+/// Spreads the entries of a network namespace's list (each a contid chain)
+/// over CONTAINER_ID records, each list at most `budget` bytes, in the
+/// order given: the first record takes as many entries as fit, the next
+/// continues, and so on. An entry is never split, so each record's list
+/// parses on its own; an entry longer than the budget (a chain nested a
+/// few hundred deep) gets a record to itself.
+#[derive(Clone, Debug)]
+pub(crate) struct ListSplitter {
+    budget: usize,
+    /// Bytes of the current record's list; `None` before the first entry.
+    used: Option<usize>,
+}
+
+impl ListSplitter {
+    /// A splitter for lists of at most `budget` bytes per record.
+    pub(crate) fn new(budget: usize) -> Self {
+        ListSplitter { budget, used: None }
+    }
+
+    /// Places an entry of `len` bytes.
+    pub(crate) fn place(&mut self, len: usize) -> Placement {
+        match self.used {
+            Some(used) if used + 1 + len <= self.budget => {
+                self.used = Some(used + 1 + len);
+                Placement::SameRecord
+            }
+            _ => {
+                self.used = Some(len);
+                Placement::NewRecord
+            }
+        }
+    }
+
+    /// Whether a list whose entries are `lens` long needs more than one
+    /// record.
+    pub(crate) fn needs_parts<I: IntoIterator<Item = usize>>(budget: usize, lens: I) -> bool {
+        let mut splitter = ListSplitter::new(budget);
+        lens.into_iter()
+            .filter(|len| splitter.place(*len) == Placement::NewRecord)
+            .nth(1)
+            .is_some()
+    }
+}
+
+/// The start of a CONTAINER_ID record of a network namespace's list:
+/// `record=<n> contid=`, or `record=<n> part=<k> contid=` when the list
+/// takes several records (numbered from 1, in the order they continue it).
+pub(crate) struct ListHead {
+    /// The number that ties it to the record it describes.
+    pub(crate) record: u32,
+    /// Which part of the list this is, if there are several.
+    pub(crate) part: Option<u32>,
+}
+
+impl Display for ListHead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "record={} ", self.record)?;
+        if let Some(part) = self.part {
+            write!(f, "part={part} ")?;
+        }
+        f.write_str("contid=")
+    }
+}
+
+/// One entry of a network namespace's list: a contid chain, behind a comma
+/// unless it is the first of its record (spec §3.3: `contid=2,^1,3,^1`).
+pub(crate) struct ListEntry<I> {
+    /// Whether it starts the record's list.
+    pub(crate) first: bool,
+    /// The contid chain.
+    pub(crate) chain: I,
+}
+
+impl<I: IntoIterator<Item = u64> + Clone> Display for ListEntry<I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.first {
+            f.write_str(",")?;
+        }
+        write_chain(f, self.chain.clone())
+    }
 }
 
 /// SET_CAPCONTID (1022) for a `/proc/PID/audit_capcontainerid` write

@@ -254,3 +254,108 @@ fn nesting_chain_reads_innermost_first() {
         "op=drop opid=77 contid=-1 old-contid=4,^2,^1 res=1"
     );
 }
+
+/// The CONTAINER_ID records of a network namespace's list of `chains`, as
+/// the kernel writes them (`netns.rs`), split at `budget` bytes.
+fn netns_records(chains: &[Vec<u64>], budget: usize) -> Vec<String> {
+    let parts = ListSplitter::needs_parts(budget, chains.iter().map(|c| chain_len(c.clone())));
+    let mut splitter = ListSplitter::new(budget);
+    let mut records: Vec<String> = Vec::new();
+    for chain in chains {
+        let first = splitter.place(chain_len(chain.clone())) == Placement::NewRecord;
+        if first {
+            let part = parts.then_some(records.len() as u32 + 1);
+            records.push(ListHead { record: 1, part }.to_string());
+        }
+        let entry = ListEntry {
+            first,
+            chain: chain.clone(),
+        };
+        records.last_mut().unwrap().push_str(&entry.to_string());
+    }
+    records
+}
+
+/// The list of one record: the text after `contid=`.
+fn list_of(record: &str) -> &str {
+    record.split_once(" contid=").expect("contid= field").1
+}
+
+#[test]
+fn netns_list_matches_spec_examples() {
+    // K10-00: 123451 set first, then 123452; the kernel lists newest first.
+    assert_eq!(
+        netns_records(&[vec![123452], vec![123451]], NETNS_LIST_BUDGET),
+        ["record=1 contid=123452,123451"]
+    );
+    // K10-10: "2 in 1, and 3 in 1".
+    assert_eq!(
+        netns_records(&[vec![2, 1], vec![3, 1]], NETNS_LIST_BUDGET),
+        ["record=1 contid=2,^1,3,^1"]
+    );
+}
+
+#[test]
+fn netns_list_splits_between_entries_and_numbers_the_parts() {
+    assert_eq!(
+        netns_records(&[vec![11111], vec![22222, 1], vec![33333]], 13),
+        [
+            "record=1 part=1 contid=11111",
+            "record=1 part=2 contid=22222,^1",
+            "record=1 part=3 contid=33333"
+        ]
+    );
+    // Exactly the budget still fits one record.
+    assert_eq!(
+        netns_records(&[vec![11111], vec![22222]], 11),
+        ["record=1 contid=11111,22222"]
+    );
+}
+
+#[test]
+fn netns_list_gives_an_oversized_chain_a_record_of_its_own() {
+    assert_eq!(
+        netns_records(&[vec![1], vec![123456789, 2], vec![3]], 5),
+        [
+            "record=1 part=1 contid=1",
+            "record=1 part=2 contid=123456789,^2",
+            "record=1 part=3 contid=3"
+        ]
+    );
+}
+
+#[test]
+fn decimal_and_chain_lengths_match_the_text() {
+    for value in [0, 9, 10, 99, 100, 4294967295, u64::MAX] {
+        assert_eq!(decimal_len(value), value.to_string().len());
+    }
+    let chain = [4, 20, 18446744073709551614];
+    assert_eq!(chain_len(chain), text(|w| write_chain(w, chain)).len());
+}
+
+proptest! {
+    /// However a namespace's list is split, the records read back to the
+    /// whole list in order, no record's list is over the budget unless it
+    /// is a single entry, and the parts are numbered 1..n when there are
+    /// several.
+    #[test]
+    fn netns_list_reassembles(
+        chains in proptest::collection::vec(
+            proptest::collection::vec(0u64..u64::MAX, 1..5), 0..60),
+        budget in 1usize..200,
+    ) {
+        let records = netns_records(&chains, budget);
+        let whole: Vec<String> = chains.iter().map(|c| text(|w| write_chain(w, c.clone()))).collect();
+        let joined: Vec<&str> = records.iter().map(|r| list_of(r)).collect();
+        prop_assert_eq!(joined.join(","), whole.join(","));
+        for (index, record) in records.iter().enumerate() {
+            let list = list_of(record);
+            let single = !list.split(',').skip(1).any(|id| !id.starts_with('^'));
+            prop_assert!(list.len() <= budget || single, "{record}");
+            let numbered = record.contains(&format!(" part={} ", index + 1));
+            prop_assert_eq!(numbered, records.len() > 1, "{}", record);
+            prop_assert!(record.starts_with("record=1 "));
+        }
+        prop_assert_eq!(records.is_empty(), chains.is_empty());
+    }
+}
