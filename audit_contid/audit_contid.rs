@@ -28,6 +28,8 @@
 //!   records at the end of the event;
 //! - [`auditd_signal`]: the contid of the task that signalled auditd,
 //!   reserved until auditd fetches it (AUDIT_SIGNAL_INFO2);
+//! - [`netns`]: which containers have tasks in each network namespace,
+//!   for the records of packets;
 //! - [`log`]: the records;
 //! - [`rule`]: the audit rule field `contid`.
 //!
@@ -73,6 +75,7 @@ mod capcontid;
 mod contid;
 mod decisions;
 mod log;
+mod netns;
 mod opener;
 mod proc;
 mod registry;
@@ -83,3 +86,6 @@ mod task_tree;
 
 #[cfg(CONFIG_AUDIT_CONTID_KUNIT_TEST)]
 mod kunit_hooks;
+
+/// The prefix of the subsystem's kernel messages (`pr_warn!`).
+const __LOG_PREFIX: &[u8] = b"audit_contid\0";

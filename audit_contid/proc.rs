@@ -36,6 +36,7 @@ use crate::{
         record::ProcText,
     },
     log,
+    netns::SpareMember,
     opener::{opener_privilege, read_text, write_value},
     registry::Registry,
     task_slot::{current_hold, install, slot_contid, task_slot, Evicted},
@@ -156,6 +157,8 @@ unsafe fn set_contid(
     let mut parent = current_hold();
     let mut fresh = Contid::new_owned_by_current(value, parent.as_ref().map(Hold::to_arc)).ok();
     let mut fresh_node = RBTreeNodeReservation::new(GFP_KERNEL).ok();
+    // And for counting the target in its network namespace.
+    let mut spare_member = SpareMember::new(GFP_KERNEL).ok();
 
     // Rung 3, under the registry lock, with rung 2 again.
     let decided = {
@@ -180,13 +183,19 @@ unsafe fn set_contid(
                     errno: refusal.errno(),
                     old,
                 },
+                (Ok(_), _) if spare_member.is_none() => Decided::Refused { errno: ENOMEM, old },
                 (Ok(SetAction::Create), _) => match (fresh.take(), fresh_node.take()) {
                     (Some(contid), Some(node)) => {
                         let creator = Hold::first(contid.clone(), parent.take());
                         registry.insert(node, contid);
                         // SAFETY: `target` is valid and locked.
-                        let evicted =
-                            unsafe { install(target, Hold::another(creator.as_arc_borrow())) };
+                        let evicted = unsafe {
+                            install(
+                                target,
+                                Hold::another(creator.as_arc_borrow()),
+                                &mut spare_member,
+                            )
+                        };
                         Decided::Labelled {
                             held: creator,
                             created: true,
@@ -201,8 +210,13 @@ unsafe fn set_contid(
                     // zero only with the registry locked.
                     let writer_hold = Hold::another(contid);
                     // SAFETY: `target` is valid and locked.
-                    let evicted =
-                        unsafe { install(target, Hold::another(writer_hold.as_arc_borrow())) };
+                    let evicted = unsafe {
+                        install(
+                            target,
+                            Hold::another(writer_hold.as_arc_borrow()),
+                            &mut spare_member,
+                        )
+                    };
                     Decided::Labelled {
                         held: writer_hold,
                         created: false,

@@ -17,6 +17,7 @@ use kernel::{bindings, sync::ArcBorrow};
 
 use crate::{
     contid::{Contid, Hold},
+    netns::{self, SpareMember},
     task_tree::TaskLock,
 };
 
@@ -85,7 +86,9 @@ impl Drop for Evicted {
     }
 }
 
-/// Stores `hold` in the slot of `target`, and returns what it replaced.
+/// Stores `hold` in the slot of `target`, counts `target` in its network
+/// namespace as a task of that contid (with `spare` for the count, if it
+/// needs memory), and returns what it replaced, uncounted.
 ///
 /// If `target` turns out to be exiting, takes `hold` back too: the exiting
 /// task may already have passed its exit hook, which would never release
@@ -96,16 +99,28 @@ impl Drop for Evicted {
 /// # Safety
 ///
 /// `target` must be valid and `task_lock(target)` held.
-pub(crate) unsafe fn install(target: *mut bindings::task_struct, hold: Hold) -> Evicted {
+pub(crate) unsafe fn install(
+    target: *mut bindings::task_struct,
+    hold: Hold,
+    spare: &mut Option<SpareMember>,
+) -> Evicted {
     // SAFETY: `target` is valid.
     let slot = unsafe { task_slot(target) };
     // SAFETY: `target` is valid.
     let tgid = unsafe { bindings::task_tgid_nr(target) };
+    // SAFETY: `target` is locked, and its slot refers to the contid from
+    // the next line on.
+    unsafe { netns::enter(target, hold.as_arc_borrow(), spare) };
     // Release: the target reads its own slot without a lock.
     let old = slot.swap(hold.into_raw(), Ordering::AcqRel);
     // SAFETY: a non-null slot owns a hold made by `Hold::into_raw`; it is
     // ours now that it is out of the slot.
     let replaced = (!old.is_null()).then(|| unsafe { Hold::from_raw(old) });
+    if let Some(replaced) = &replaced {
+        // SAFETY: `target` is locked and was counted with its old contid.
+        // `Evicted` waits for a grace period before releasing it.
+        unsafe { netns::leave(target, replaced) };
+    }
     fence(Ordering::SeqCst);
     // SAFETY: `target` is valid.
     if !unsafe { bindings::audit_contid_task_exiting(target) } {
@@ -118,6 +133,8 @@ pub(crate) unsafe fn install(target: *mut bindings::task_struct, hold: Hold) -> 
     // SAFETY: `raw` is what we stored just above; only we (holding
     // `task_lock`) could have changed it since.
     let taken_back = unsafe { Hold::from_raw(raw) };
+    // SAFETY: counted above, under the same lock.
+    unsafe { netns::leave(target, &taken_back) };
     Evicted {
         holds: [replaced, Some(taken_back)],
         tgid,
@@ -158,9 +175,14 @@ pub(crate) unsafe extern "C" fn audit_contid_inherit(
         return;
     };
     // The parent's hold keeps the count above zero.
-    let raw = Hold::another(contid).into_raw();
+    let hold = Hold::another(contid);
+    // SAFETY: `child` is being created: its namespace, the parent's or a
+    // new one (`CLONE_NEWNET`, whose list has memory for its first
+    // member), does not change, and its slot refers to the contid from
+    // the next line on.
+    unsafe { netns::enter(child, hold.as_arc_borrow(), &mut None) };
     // SAFETY: `child` is not visible to anyone else yet.
-    unsafe { task_slot(child) }.store(raw, Ordering::Relaxed);
+    unsafe { task_slot(child) }.store(hold.into_raw(), Ordering::Relaxed);
 }
 
 /// Called by do_exit(): the task leaves its container.
@@ -170,17 +192,27 @@ pub(crate) unsafe extern "C" fn audit_contid_inherit(
 /// `tsk` must be the current, exiting task.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn audit_contid_exit(tsk: *mut bindings::task_struct) {
-    let raw = {
+    let (hold, last_in_netns) = {
         // SAFETY: `tsk` is the current task, hence valid.
         let _task = unsafe { TaskLock::new(tsk) };
         // SAFETY: `tsk` is valid and locked.
-        unsafe { task_slot(tsk) }.swap(ptr::null_mut(), Ordering::Relaxed)
+        let raw = unsafe { task_slot(tsk) }.swap(ptr::null_mut(), Ordering::Relaxed);
+        if raw.is_null() {
+            return;
+        }
+        // SAFETY: the slot held a hold made by `Hold::into_raw`, now ours.
+        let hold = unsafe { Hold::from_raw(raw) };
+        // SAFETY: `tsk` is locked and was counted with this contid; it is
+        // still in its namespace (exit_task_namespaces() comes later).
+        let last_in_netns = unsafe { netns::leave(tsk, &hold) };
+        (hold, last_in_netns)
     };
-    if raw.is_null() {
-        return;
+    if last_in_netns {
+        // A packet record may still be naming the contid from the list:
+        // let it end before the hold goes, which may drop the container.
+        // SAFETY: no preconditions; no lock is held.
+        unsafe { bindings::synchronize_rcu() };
     }
-    // SAFETY: the slot held a hold made by `Hold::into_raw`, now ours.
-    let hold = unsafe { Hold::from_raw(raw) };
     // SAFETY: `tsk` is valid.
     hold.leave(unsafe { bindings::task_tgid_nr(tsk) });
 }

@@ -39,13 +39,16 @@
 #define _LINUX_AUDIT_CONTID_H
 
 #include <linux/fs.h>
+#include <linux/nsproxy.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
 
 struct audit_context;
 struct audit_contid;
+struct audit_contid_netns;
 struct audit_contid_reservation;
 struct file;
+struct net;
 
 #ifdef CONFIG_AUDIT_CONTID
 
@@ -76,6 +79,16 @@ void audit_contid_unreserve_sender(struct audit_contid_reservation *sender,
 				   bool may_sleep);
 size_t audit_contid_sender_text(const struct audit_contid_reservation *sender,
 				char *buf, size_t size);
+struct audit_contid_netns *audit_contid_netns_alloc(void);
+void audit_contid_netns_free(struct audit_contid_netns *list);
+void audit_contid_netns_switch(struct task_struct *tsk, struct net *from,
+			       struct net *to);
+bool audit_contid_netns_occupied(const struct audit_contid_netns *list);
+bool audit_contid_log_netns(struct audit_context *ctx,
+			    const struct audit_contid_netns *list);
+
+/* Defined in kernel/audit.c, where the namespace data lives. */
+struct audit_contid_netns *audit_net_contids(struct net *net);
 
 /*
  * The lock of the Rust side's registry of live ids (audit_contid/registry.rs),
@@ -138,6 +151,15 @@ static inline struct task_struct *audit_contid_group_leader(struct task_struct *
 	return tsk->group_leader;
 }
 
+/*
+ * The network namespace of @tsk: current, a task being created, or one
+ * whose task_lock() the caller holds.  NULL once it has left them all.
+ */
+static inline struct net *audit_contid_task_net(struct task_struct *tsk)
+{
+	return tsk->nsproxy ? tsk->nsproxy->net_ns : NULL;
+}
+
 #ifdef CONFIG_AUDIT_CONTID_KUNIT_TEST
 /* Test entry points into the registry, for audit_contid_kunit.c only. */
 struct audit_contid *audit_contid_kunit_create(u64 id);
@@ -198,6 +220,21 @@ static inline void audit_contid_task_exit(struct task_struct *tsk)
 }
 
 /*
+ * Called by switch_task_namespaces() under task_lock(tsk), as @tsk moves
+ * from @from to @to (unshare, setns): a task with a contid is counted in
+ * the network namespace it is in.  Exit is not counted here: do_exit()
+ * left the container before, and a failed fork never joined it.
+ */
+static inline void audit_contid_switch_net(struct task_struct *tsk,
+					   struct nsproxy *from,
+					   struct nsproxy *to)
+{
+	if (unlikely(audit_contid_of(tsk)) && from && to &&
+	    from->net_ns != to->net_ns)
+		audit_contid_netns_switch(tsk, from->net_ns, to->net_ns);
+}
+
+/*
  * The contid of a signal or ptrace target, for the records at the end of
  * the event: a handle that keeps the container from being dropped until
  * audit_contid_put().  NULL if the task has none (one NULL test), or if
@@ -245,6 +282,32 @@ static inline struct audit_contid *audit_contid_of(struct task_struct *tsk)
 
 static inline void audit_contid_fork(struct task_struct *child) { }
 static inline void audit_contid_task_exit(struct task_struct *tsk) { }
+static inline void audit_contid_switch_net(struct task_struct *tsk,
+					   struct nsproxy *from,
+					   struct nsproxy *to) { }
+static inline struct audit_contid_netns *audit_contid_netns_alloc(void)
+{
+	return NULL;
+}
+
+static inline void audit_contid_netns_free(struct audit_contid_netns *list) { }
+static inline bool
+audit_contid_netns_occupied(const struct audit_contid_netns *list)
+{
+	return false;
+}
+
+static inline bool audit_contid_log_netns(struct audit_context *ctx,
+					  const struct audit_contid_netns *list)
+{
+	return false;
+}
+
+static inline struct audit_contid_netns *audit_net_contids(struct net *net)
+{
+	return NULL;
+}
+
 static inline struct audit_contid *audit_contid_get_target(struct task_struct *tsk)
 {
 	return NULL;

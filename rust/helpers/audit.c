@@ -56,6 +56,11 @@ struct task_struct *rust_helper_audit_contid_group_leader(struct task_struct *ts
 {
 	return audit_contid_group_leader(tsk);
 }
+
+struct net *rust_helper_audit_contid_task_net(struct task_struct *tsk)
+{
+	return audit_contid_task_net(tsk);
+}
 #endif
 
 pid_t rust_helper_task_tgid_nr(struct task_struct *tsk)

@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Network-namespace membership: which containers have tasks in each
+//! network namespace, for the records of packets (NETFILTER_PKT), which
+//! have no task behind them (spec §1.6, §6).
+//!
+//! Each namespace has a [`NetnsMembers`] list (kept in its `struct
+//! audit_net`, kernel/audit.c): one [`Member`] per contid with tasks in it,
+//! counting them. Every task with a contid is counted once, in the
+//! namespace it is in, and the count moves with it:
+//!
+//! - fork and clone, with or without `CLONE_NEWNET`
+//!   ([`audit_contid_inherit`](crate::task_slot::audit_contid_inherit));
+//! - a set, which also leaves the contid a nested label replaces
+//!   ([`install`](crate::task_slot::install));
+//! - unshare and setns ([`audit_contid_netns_switch`]);
+//! - exit ([`audit_contid_exit`](crate::task_slot::audit_contid_exit)).
+//!
+//! A task's slot and its namespace change only under its `task_lock` (a
+//! child's before anyone can see it), and the count changes under the
+//! same lock, so the two always agree. The leaving half of exit is done
+//! there too, before `exit_task_namespaces()` (which then sees no contid),
+//! and a failed fork never counted its child: the last posted series
+//! counted both of those wrong (spec §6).
+//!
+//! # Locking
+//!
+//! - A list changes (a member added, unlinked, or its count changed) only
+//!   with its spinlock held. The lock is taken inside `task_lock` and
+//!   `tasklist_lock`, and nothing is taken inside it.
+//! - Readers, the packet records in softirq, take no lock: they walk the
+//!   list under RCU. An unlinked member is freed after a grace period
+//!   (`call_rcu`).
+//! - A member holds a reference to its contid, not a hold: the tasks it
+//!   counts hold it. A task that unlinks a member as it leaves waits for a
+//!   grace period before releasing its own hold (which may drop the
+//!   container), so a packet record that named the contid is in the log
+//!   before its drop record.
+
+use core::{
+    mem::MaybeUninit,
+    pin::Pin,
+    ptr,
+    sync::atomic::{AtomicPtr, Ordering},
+};
+use kernel::{
+    alloc::{
+        flags::{GFP_ATOMIC, GFP_KERNEL},
+        Flags, KBox,
+    },
+    audit::{self, record_type, AuditBuffer, Context, TrustedText},
+    bindings, c_str, new_spinlock,
+    prelude::*,
+    sync::{Arc, ArcBorrow, SpinLock},
+    types::Opaque,
+};
+
+use crate::{
+    contid::Contid,
+    decisions::record::{
+        chain_len, ListEntry, ListHead, ListSplitter, Placement, NETNS_LIST_BUDGET,
+    },
+};
+
+// SAFETY: numbers and fixed words only (`record_tests` checks the text).
+unsafe impl TrustedText for ListHead {}
+// SAFETY: numbers, `,` and `,^` only, as for `ListHead`.
+unsafe impl<I: IntoIterator<Item = u64> + Clone> TrustedText for ListEntry<I> {}
+
+/// The tasks of one container in one network namespace.
+///
+/// # Invariants
+///
+/// While linked in a list, `tasks` is at least 1. It is unlinked, with the
+/// list's lock held, when `tasks` drops to 0, and freed a grace period
+/// after that.
+#[repr(C)]
+struct Member {
+    /// For freeing after a grace period; first, so that the callback finds
+    /// the member from it.
+    rcu: Opaque<bindings::callback_head>,
+    /// The next member of the list (RCU).
+    next: AtomicPtr<Member>,
+    /// The tasks of `contid` in the namespace.
+    tasks: Opaque<bindings::refcount_t>,
+    contid: Arc<Contid>,
+}
+
+/// Memory for a member, allocated where a task may sleep, for a count that
+/// is taken under a spinlock.
+pub(crate) struct SpareMember(KBox<MaybeUninit<Member>>);
+
+impl SpareMember {
+    /// Allocates one.
+    pub(crate) fn new(flags: Flags) -> Result<Self> {
+        Ok(SpareMember(KBox::new_uninit(flags)?))
+    }
+}
+
+/// What the writers of a list share, under its lock.
+struct Writers {
+    /// Memory for the first member, allocated with the namespace: the fork
+    /// that creates a namespace (`CLONE_NEWNET`) counts its child under
+    /// `tasklist_lock`, where it should not have to allocate.
+    spare: Option<SpareMember>,
+    /// Tasks that could not be counted (no memory in atomic context): each
+    /// was reported lost, and its leaving finds no member.
+    uncounted: usize,
+}
+
+/// The containers with tasks in one network namespace.
+#[pin_data]
+pub(crate) struct NetnsMembers {
+    /// The first member: the most recently added. Read under RCU, changed
+    /// with `writers` locked.
+    head: AtomicPtr<Member>,
+    #[pin]
+    writers: SpinLock<Writers>,
+}
+
+/// A list's members, for a reader under RCU or a writer under the lock.
+struct Members<'a> {
+    next: *const Member,
+    _list: &'a NetnsMembers,
+}
+
+impl<'a> Iterator for Members<'a> {
+    type Item = &'a Member;
+
+    fn next(&mut self) -> Option<&'a Member> {
+        // SAFETY: a linked member is freed only a grace period after it is
+        // unlinked, and the caller reads under RCU or with the list locked.
+        let member = unsafe { self.next.as_ref() }?;
+        // Acquire: pairs with the release that linked the next one.
+        self.next = member.next.load(Ordering::Acquire);
+        Some(member)
+    }
+}
+
+impl NetnsMembers {
+    /// The members, most recently added first. The caller holds the RCU
+    /// read lock or the list's lock for `'a`.
+    fn members(&self) -> Members<'_> {
+        Members {
+            next: self.head.load(Ordering::Acquire),
+            _list: self,
+        }
+    }
+
+    /// The member counting `contid`'s tasks, if any; with the lock held.
+    fn find(&self, contid: &Contid) -> Option<&Member> {
+        self.members()
+            .find(|member| ptr::eq(&*member.contid, contid))
+    }
+
+    /// Counts a task of `contid`; with the lock held (`writers` is its
+    /// data). Uses `spare`, or the list's own, if `contid` has no member
+    /// here yet, and allocates only if neither is there.
+    fn count_in(
+        &self,
+        writers: &mut Writers,
+        contid: ArcBorrow<'_, Contid>,
+        spare: &mut Option<SpareMember>,
+    ) {
+        if let Some(member) = self.find(&contid) {
+            // SAFETY: `tasks` is a valid refcount; the member is linked,
+            // so it is at least 1.
+            unsafe { bindings::refcount_inc(member.tasks.get()) };
+            return;
+        }
+        let memory = match spare.take().or_else(|| writers.spare.take()) {
+            Some(memory) => Ok(memory.0),
+            None => KBox::new_uninit(GFP_ATOMIC),
+        };
+        let Ok(memory) = memory else {
+            writers.uncounted += 1;
+            // SAFETY: the text is a valid C string.
+            unsafe {
+                bindings::audit_log_lost(
+                    c_str!("out of memory counting a container in a network namespace")
+                        .as_char_ptr(),
+                )
+            };
+            return;
+        };
+        let member = KBox::write(
+            memory,
+            Member {
+                rcu: Opaque::uninit(),
+                next: AtomicPtr::new(self.head.load(Ordering::Relaxed)),
+                // SAFETY: no preconditions.
+                tasks: Opaque::new(unsafe { bindings::REFCOUNT_INIT(1) }),
+                contid: contid.into(),
+            },
+        );
+        // INVARIANT: linked with one task. Release: readers see the member
+        // whole.
+        self.head.store(KBox::into_raw(member), Ordering::Release);
+    }
+
+    /// Uncounts a task of `contid`; with the lock held. Says whether it was
+    /// the last, and the member was unlinked (to be freed after a grace
+    /// period).
+    fn count_out(&self, writers: &mut Writers, contid: &Contid) -> bool {
+        let mut link = &self.head;
+        loop {
+            let raw = link.load(Ordering::Relaxed);
+            // SAFETY: linked members are valid while the lock is held.
+            let Some(member) = (unsafe { raw.as_ref() }) else {
+                // Not counted: its joining ran out of memory.
+                if writers.uncounted == 0 {
+                    pr_warn!("a task left a network namespace it was not counted in\n");
+                } else {
+                    writers.uncounted -= 1;
+                }
+                return false;
+            };
+            if !ptr::eq(&*member.contid, contid) {
+                link = &member.next;
+                continue;
+            }
+            // SAFETY: `tasks` is a valid refcount, at least 1 while linked.
+            if !unsafe { bindings::refcount_dec_and_test(member.tasks.get()) } {
+                return false;
+            }
+            // INVARIANT: unlinked at 0, freed after a grace period.
+            // Readers that already reached it go on from its `next`.
+            link.store(member.next.load(Ordering::Relaxed), Ordering::Release);
+            // SAFETY: `raw` is unlinked, so no new reader finds it; the
+            // ones that did finish within a grace period.
+            unsafe { free_after_grace_period(raw) };
+            return true;
+        }
+    }
+}
+
+/// Frees an unlinked member a grace period from now.
+///
+/// # Safety
+///
+/// `member` must come from `KBox::into_raw`, be unlinked, and not be freed
+/// otherwise.
+unsafe fn free_after_grace_period(member: *mut Member) {
+    /// # Safety
+    ///
+    /// `head` must be the `rcu` field of a member given to `call_rcu`.
+    unsafe extern "C" fn free_member(head: *mut bindings::callback_head) {
+        // SAFETY: `rcu` is the first field of the `repr(C)` member that
+        // `call_rcu` was given below, which owns it from then on.
+        drop(unsafe { KBox::from_raw(head.cast::<Member>()) });
+    }
+    // SAFETY: `member` is valid and ours; its `rcu` field is free for use.
+    unsafe { bindings::call_rcu((*member).rcu.get(), Some(free_member)) };
+}
+
+/// The list of the network namespace of `task`, if audit keeps one (it
+/// does not when audit is disabled at boot).
+///
+/// # Safety
+///
+/// `task` must be valid, and be the current task, a task being created, or
+/// one whose `task_lock` the caller holds (so its namespace stays for
+/// `'a`).
+unsafe fn list_of<'a>(task: *mut bindings::task_struct) -> Option<&'a NetnsMembers> {
+    // SAFETY: `task` is valid.
+    let net = unsafe { bindings::audit_contid_task_net(task) };
+    if net.is_null() {
+        return None;
+    }
+    // SAFETY: `net` is valid: the task holds it, for `'a`.
+    let list = unsafe { bindings::audit_net_contids(net) };
+    // SAFETY: a namespace's list, from `audit_contid_netns_alloc`, lives as
+    // long as the namespace.
+    unsafe { list.cast::<NetnsMembers>().as_ref() }
+}
+
+/// Counts `task` in its network namespace as a task of `contid`, with
+/// `spare` for the member if it needs one.
+///
+/// # Safety
+///
+/// As for [`list_of`]; and the caller makes `task`'s slot refer to
+/// `contid` in the same critical section.
+pub(crate) unsafe fn enter(
+    task: *mut bindings::task_struct,
+    contid: ArcBorrow<'_, Contid>,
+    spare: &mut Option<SpareMember>,
+) {
+    // SAFETY: by the function's requirements.
+    if let Some(list) = unsafe { list_of(task) } {
+        let mut writers = list.writers.lock();
+        list.count_in(&mut writers, contid, spare);
+    }
+}
+
+/// Uncounts `task` from its network namespace as a task of `contid`. Says
+/// whether the member was unlinked: the caller then waits for a grace
+/// period before it releases the task's hold on `contid`.
+///
+/// # Safety
+///
+/// As for [`list_of`]; and `task` was counted as a task of `contid`.
+pub(crate) unsafe fn leave(task: *mut bindings::task_struct, contid: &Contid) -> bool {
+    // SAFETY: by the function's requirements.
+    let Some(list) = (unsafe { list_of(task) }) else {
+        return false;
+    };
+    let mut writers = list.writers.lock();
+    list.count_out(&mut writers, contid)
+}
+
+/// Called by switch_task_namespaces() (unshare, setns) under
+/// `task_lock(task)`, when `task` has a contid and moves from network
+/// namespace `from` to `to`.
+///
+/// # Safety
+///
+/// `task` must be valid and locked, with a contid; `from` and `to` valid
+/// namespaces, `from` the one `task` was counted in.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn audit_contid_netns_switch(
+    task: *mut bindings::task_struct,
+    from: *mut bindings::net,
+    to: *mut bindings::net,
+) {
+    // SAFETY: `task` is locked, so its slot keeps its hold.
+    let slot = unsafe { crate::task_slot::task_slot(task) }.load(Ordering::Relaxed);
+    // SAFETY: as above.
+    let Some(contid) = (unsafe { crate::task_slot::slot_contid(slot) }) else {
+        return;
+    };
+    // SAFETY: both namespaces are valid: `task` held `from` until now and
+    // holds `to`.
+    let (from, to) = unsafe {
+        (
+            bindings::audit_net_contids(from)
+                .cast::<NetnsMembers>()
+                .as_ref(),
+            bindings::audit_net_contids(to)
+                .cast::<NetnsMembers>()
+                .as_ref(),
+        )
+    };
+    if let Some(to) = to {
+        let mut writers = to.writers.lock();
+        // Under a spinlock: allocates atomically if `to` needs a member.
+        to.count_in(&mut writers, contid, &mut None);
+    }
+    if let Some(from) = from {
+        let mut writers = from.writers.lock();
+        // The task stays in its container, whose hold it keeps: a member
+        // unlinked here needs no grace period before anything but its
+        // freeing.
+        from.count_out(&mut writers, &contid);
+    }
+}
+
+/// A new namespace's list, for audit_net_init(); null if out of memory.
+#[no_mangle]
+pub(crate) extern "C" fn audit_contid_netns_alloc() -> *mut bindings::audit_contid_netns {
+    let Ok(spare) = SpareMember::new(GFP_KERNEL) else {
+        return ptr::null_mut();
+    };
+    let list = KBox::pin_init(
+        pin_init!(NetnsMembers {
+            head: AtomicPtr::new(ptr::null_mut()),
+            writers <- new_spinlock!(
+                Writers {
+                    spare: Some(spare),
+                    uncounted: 0,
+                },
+                "audit_contid_netns"
+            ),
+        }),
+        GFP_KERNEL,
+    );
+    match list {
+        // SAFETY: the list is not moved out of its box again: only
+        // `audit_contid_netns_free` takes it back, pinned.
+        Ok(list) => KBox::into_raw(unsafe { Pin::into_inner_unchecked(list) }).cast(),
+        Err(_) => ptr::null_mut(),
+    }
+}
+
+/// Frees a namespace's list, for audit_net_exit(). No task is in the
+/// namespace any more, so the list is empty.
+///
+/// # Safety
+///
+/// `list` must be null or come from [`audit_contid_netns_alloc`], and not
+/// be used again.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn audit_contid_netns_free(list: *mut bindings::audit_contid_netns) {
+    if list.is_null() {
+        return;
+    }
+    // SAFETY: by the function's requirements, `list` owns a pinned box.
+    let list = unsafe { KBox::from_raw(list.cast::<NetnsMembers>()) };
+    if !list.head.load(Ordering::Relaxed).is_null() {
+        // A bug elsewhere; leak the members rather than free what a task
+        // may still count on.
+        pr_warn!("a network namespace went away with containers in it\n");
+    }
+    drop(list);
+}
+
+/// Whether containers have tasks in the namespace of `list`: whether a
+/// packet's event needs a local context for their CONTAINER_ID records.
+///
+/// # Safety
+///
+/// `list` must be null or a namespace's list.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn audit_contid_netns_occupied(
+    list: *const bindings::audit_contid_netns,
+) -> bool {
+    // SAFETY: by the function's requirements.
+    unsafe { list.cast::<NetnsMembers>().as_ref() }
+        .is_some_and(|list| !list.head.load(Ordering::Relaxed).is_null())
+}
+
+/// Logs, in the packet's event `ctx`, the CONTAINER_ID records that list
+/// the containers with tasks in the namespace of `list`, each with its
+/// nesting chain, most recently arrived first, as `record=1`: one record,
+/// or as many parts as the list needs ([`ListSplitter`]). Says whether it
+/// named any (so the packet's record gets `record=1`). Callable in any
+/// context; takes no lock.
+///
+/// # Safety
+///
+/// `ctx` must be a local context valid for the call; `list` null or a
+/// namespace's list.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn audit_contid_log_netns(
+    ctx: *mut bindings::audit_context,
+    list: *const bindings::audit_contid_netns,
+) -> bool {
+    // SAFETY: by the function's requirements.
+    let Some(list) = (unsafe { list.cast::<NetnsMembers>().as_ref() }) else {
+        return false;
+    };
+    if !audit::enabled() {
+        return false;
+    }
+    // SAFETY: `ctx` is valid for this call and used by no one else.
+    let ctx = unsafe { Context::from_raw(ctx) };
+    // Members are freed a grace period after they leave, and their tasks'
+    // holds released after that, so every contid named here is named
+    // before its drop record.
+    let _rcu = kernel::sync::rcu::read_lock();
+    let named = || {
+        list.members()
+            .map(|member| &*member.contid)
+            .filter(|contid| contid.is_announced())
+    };
+    let parts = ListSplitter::needs_parts(
+        NETNS_LIST_BUDGET,
+        named().map(|contid| chain_len(contid.nesting_ids())),
+    );
+    let mut splitter = ListSplitter::new(NETNS_LIST_BUDGET);
+    let mut record: Option<AuditBuffer> = None;
+    let mut part = 0;
+    let mut any = false;
+    for contid in named() {
+        any = true;
+        let first = splitter.place(chain_len(contid.nesting_ids())) == Placement::NewRecord;
+        if first {
+            part += 1;
+            // Ends the previous part first.
+            drop(record.take());
+            record = AuditBuffer::start(ctx, GFP_ATOMIC, record_type::CONTAINER_ID);
+            if let Some(ab) = record.as_mut() {
+                ab.append(&ListHead {
+                    record: 1,
+                    part: parts.then_some(part),
+                });
+            }
+        }
+        if let Some(ab) = record.as_mut() {
+            ab.append(&ListEntry {
+                first,
+                chain: contid.nesting_ids(),
+            });
+        }
+    }
+    any
+}
