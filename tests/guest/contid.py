@@ -226,7 +226,7 @@ _TRAIL = re.compile(
     r"|type=(?:CONTAINER_OP|UNKNOWN\[1020\]) msg=audit\([0-9.]+:\d+\): "
     r"op=drop opid=\d+ contid=-1 old-contid=(?P<drop>\S+) res=1$"
     r"|type=(?:CONTAINER_ID|UNKNOWN\[1340\]) msg=audit\([0-9.]+:\d+\): "
-    r"record=\d+ contid=(?P<id>\S+)$")
+    r"record=\d+ (?:part=\d+ )?contid=(?P<id>\S+)$")
 
 
 def _chain(text):
