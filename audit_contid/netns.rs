@@ -26,8 +26,9 @@
 //! # Locking
 //!
 //! - A list changes (a member added, unlinked, or its count changed) only
-//!   with its spinlock held. The lock is taken inside `task_lock` and
-//!   `tasklist_lock`, and nothing is taken inside it.
+//!   with its spinlock held, and interrupts off ([`IrqsOff`]). The lock is
+//!   taken inside `task_lock` and `tasklist_lock`, and nothing is taken
+//!   inside it.
 //! - Readers, the packet records in softirq, take no lock: they walk the
 //!   list under RCU. An unlinked member is freed after a grace period
 //!   (`call_rcu`).
@@ -38,6 +39,7 @@
 //!   before its drop record.
 
 use core::{
+    marker::PhantomData,
     mem::MaybeUninit,
     pin::Pin,
     ptr,
@@ -116,6 +118,35 @@ pub(crate) struct NetnsMembers {
     head: AtomicPtr<Member>,
     #[pin]
     writers: SpinLock<Writers>,
+}
+
+/// Interrupts disabled on this CPU, for holding a list's lock: it is taken
+/// inside `tasklist_lock`, which interrupts may read-lock, so it must
+/// never be held with interrupts on (a CPU holding it could be
+/// interrupted into a `read_lock(&tasklist_lock)` that waits for a writer
+/// spinning on it).
+struct IrqsOff {
+    flags: usize,
+    /// Restored on the CPU that saved them.
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl IrqsOff {
+    fn new() -> Self {
+        // SAFETY: no preconditions; restored in `drop`.
+        let flags = unsafe { bindings::audit_contid_irq_save() } as usize;
+        IrqsOff {
+            flags,
+            _not_send: PhantomData,
+        }
+    }
+}
+
+impl Drop for IrqsOff {
+    fn drop(&mut self) {
+        // SAFETY: the flags saved in `new`, on this CPU.
+        unsafe { bindings::audit_contid_irq_restore(self.flags as _) };
+    }
 }
 
 /// A list's members, for a reader under RCU or a writer under the lock.
@@ -288,6 +319,7 @@ pub(crate) unsafe fn enter(
 ) {
     // SAFETY: by the function's requirements.
     if let Some(list) = unsafe { list_of(task) } {
+        let _irqs = IrqsOff::new();
         let mut writers = list.writers.lock();
         list.count_in(&mut writers, contid, spare);
     }
@@ -305,6 +337,7 @@ pub(crate) unsafe fn leave(task: *mut bindings::task_struct, contid: &Contid) ->
     let Some(list) = (unsafe { list_of(task) }) else {
         return false;
     };
+    let _irqs = IrqsOff::new();
     let mut writers = list.writers.lock();
     list.count_out(&mut writers, contid)
 }
@@ -342,11 +375,13 @@ pub(crate) unsafe extern "C" fn audit_contid_netns_switch(
         )
     };
     if let Some(to) = to {
+        let _irqs = IrqsOff::new();
         let mut writers = to.writers.lock();
         // Under a spinlock: allocates atomically if `to` needs a member.
         to.count_in(&mut writers, contid, &mut None);
     }
     if let Some(from) = from {
+        let _irqs = IrqsOff::new();
         let mut writers = from.writers.lock();
         // The task stays in its container, whose hold it keeps: a member
         // unlinked here needs no grace period before anything but its

@@ -61,6 +61,19 @@ struct net *rust_helper_audit_contid_task_net(struct task_struct *tsk)
 {
 	return audit_contid_task_net(tsk);
 }
+
+unsigned long rust_helper_audit_contid_irq_save(void)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	return flags;
+}
+
+void rust_helper_audit_contid_irq_restore(unsigned long flags)
+{
+	local_irq_restore(flags);
+}
 #endif
 
 pid_t rust_helper_task_tgid_nr(struct task_struct *tsk)
