@@ -79,7 +79,7 @@ pub(crate) fn write_container_id<W: Write, I: IntoIterator<Item = u64>>(
     record: u32,
     chain: I,
 ) -> fmt::Result {
-    write!(out, "record={record} contid=")?;
+    write!(out, "{}", ListHead { record, part: None })?;
     write_chain(out, chain)
 }
 
