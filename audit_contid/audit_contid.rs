@@ -26,10 +26,12 @@
 //!   permission;
 //! - [`targets`]: the contids of signal and ptrace targets, held for the
 //!   records at the end of the event;
-//! - [`auditd_signal`]: the contid of the task that signalled auditd,
-//!   reserved until auditd fetches it (AUDIT_SIGNAL_INFO2);
+//! - [`reservation`]: a container's id kept after it has gone, for auditd
+//!   (the task that signalled it) and for the device mappings it made;
 //! - [`netns`]: which containers have tasks in each network namespace,
 //!   for the records of packets;
+//! - [`ima`]: the files each container has audited, for IMA's `audit`
+//!   action;
 //! - [`log`]: the records;
 //! - [`rule`]: the audit rule field `contid`.
 //!
@@ -54,10 +56,18 @@
 //!   fixed at creation (`parent` counts as a hold on the parent, released
 //!   iteratively when the contid is dropped); `holds` is atomic and drops
 //!   from 1 to 0 only with the registry locked; `announced` is atomic and
-//!   set once; `auditd_reservations` is atomic and rises only under a
-//!   hold; `retire_deferred` changes with the registry locked.
+//!   set once; `reservations` is atomic and rises only under a
+//!   hold; `retire_deferred` changes with the registry locked;
+//!   `audited_files` is under its own spinlock, a leaf lock taken in
+//!   IMA's exec and open checks (under the file's `iint->mutex`) and when
+//!   the contid is dropped.
 //! - `audit_sig_contid` (kernel/audit.c), the reservation for auditd:
 //!   swapped with `xchg()`, so each reservation is given back once.
+//! - `mapped_device->audit_maker` (drivers/md), a mapping's reservation:
+//!   set once with `cmpxchg()` by a target's constructor, read with
+//!   `READ_ONCE()` by its events, given back when the device is freed.
+//! - `ima_iint_cache->contid_key` (security/integrity/ima): under the
+//!   file's `iint->mutex`.
 //! - Order: the registry lock, then `tasklist_lock` (read), then the
 //!   target's `task_lock`. The set path takes all three only to recheck its
 //!   facts and label the target; refusals that need no registry never take
@@ -70,15 +80,16 @@
 //!   that names it, and its `op=drop` record after them all and before
 //!   its id can be set again.
 
-mod auditd_signal;
 mod capcontid;
 mod contid;
 mod decisions;
+mod ima;
 mod log;
 mod netns;
 mod opener;
 mod proc;
 mod registry;
+mod reservation;
 mod rule;
 mod targets;
 mod task_slot;

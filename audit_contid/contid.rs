@@ -19,7 +19,7 @@
 //! and its drop record comes after all of them: a container is dropped
 //! after the containers nested in it.
 //!
-//! A reservation for auditd ([`auditd_signal`](crate::auditd_signal)) is
+//! A reservation for auditd ([`reservation`](crate::reservation)) is
 //! not a hold: it does not delay the drop record, it only keeps the id
 //! registered, so that nobody can set it again, until auditd has fetched
 //! the name of the container that signalled it.
@@ -34,14 +34,14 @@ use core::{
 };
 use kernel::{
     alloc::flags::GFP_KERNEL,
-    bindings,
+    bindings, new_spinlock,
     prelude::*,
-    sync::{Arc, ArcBorrow},
+    sync::{Arc, ArcBorrow, SpinLock},
     task::Task,
     types::ARef,
 };
 
-use crate::{log, registry::Registry};
+use crate::{ima::AuditedFiles, log, registry::Registry};
 
 /// An audit container identifier in use.
 ///
@@ -62,6 +62,7 @@ use crate::{log, registry::Registry};
 /// - `parent`, if any, counts as one hold on the parent from the first
 ///   hold on this object on ([`Hold::first`]), released when this object
 ///   is dropped (its last hold released).
+#[pin_data(PinnedDrop)]
 pub(crate) struct Contid {
     id: u64,
     /// The thread that first set `id`: the only one that may add more tasks.
@@ -73,9 +74,13 @@ pub(crate) struct Contid {
     /// The thread-group id of the task that left last, for the drop record.
     last_tgid: AtomicI32,
     /// Signals to auditd from this container that auditd has not fetched.
-    auditd_reservations: AtomicUsize,
-    /// Dropped, with its id kept registered for `auditd_reservations`.
+    reservations: AtomicUsize,
+    /// Dropped, with its id kept registered for `reservations`.
     retire_deferred: AtomicBool,
+    /// The files whose IMA audit record its tasks logged; emptied when it
+    /// is dropped.
+    #[pin]
+    audited_files: SpinLock<AuditedFiles>,
 }
 
 impl Contid {
@@ -87,19 +92,20 @@ impl Contid {
         let current = unsafe { bindings::get_current() };
         // SAFETY: the current task is valid; `ARef` takes a reference.
         let owner: ARef<Task> = unsafe { &*current.cast::<Task>() }.into();
-        Ok(Arc::new(
-            Contid {
+        Arc::pin_init(
+            pin_init!(Contid {
                 id,
                 owner,
                 parent,
                 holds: AtomicUsize::new(0),
                 announced: AtomicBool::new(false),
                 last_tgid: AtomicI32::new(0),
-                auditd_reservations: AtomicUsize::new(0),
+                reservations: AtomicUsize::new(0),
                 retire_deferred: AtomicBool::new(false),
-            },
+                audited_files <- new_spinlock!(AuditedFiles::new(), "Contid::audited_files"),
+            }),
             GFP_KERNEL,
-        )?)
+        )
     }
 
     /// The identifier.
@@ -156,33 +162,38 @@ impl Contid {
         self.announced.store(true, Ordering::Release);
     }
 
-    /// Keeps the id registered until [`Contid::unreserve_for_auditd`],
+    /// Keeps the id registered until [`Contid::unreserve`],
     /// even after the drop record. The caller has a hold on this contid or
     /// one nested in it, or reads that from its own slot under RCU, so
     /// this one is not dropped yet.
-    pub(crate) fn reserve_for_auditd(&self) {
+    pub(crate) fn reserve(&self) {
         // INVARIANT: it rises while holds remain, by the caller's
         // guarantee. Whoever releases the last hold (after the caller's
         // hold, or a grace period after the caller's read) sees it.
-        self.auditd_reservations.fetch_add(1, Ordering::SeqCst);
+        self.reservations.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Gives back a reservation; true if it was the last.
-    pub(crate) fn unreserve_for_auditd(&self) -> bool {
-        self.auditd_reservations.fetch_sub(1, Ordering::SeqCst) == 1
+    pub(crate) fn unreserve(&self) -> bool {
+        self.reservations.fetch_sub(1, Ordering::SeqCst) == 1
     }
 
     /// Whether auditd has yet to fetch a signal from this container.
     /// Reliable only with the registry locked (a reservation may be given
     /// back without the lock, which is the conservative direction).
-    pub(crate) fn is_reserved_for_auditd(&self) -> bool {
-        self.auditd_reservations.load(Ordering::SeqCst) > 0
+    pub(crate) fn is_reserved(&self) -> bool {
+        self.reservations.load(Ordering::SeqCst) > 0
     }
 
     /// Notes that the drop record is in the log, but the id stays
     /// registered for auditd; called with the registry locked.
     pub(crate) fn defer_retire(&self) {
         self.retire_deferred.store(true, Ordering::Relaxed);
+    }
+
+    /// The files its tasks audited ([`ima`](crate::ima)).
+    pub(crate) fn audited_files(&self) -> &SpinLock<AuditedFiles> {
+        &self.audited_files
     }
 
     /// Whether the drop record is in the log and the id may be retired as
@@ -320,6 +331,10 @@ fn release(contid: Arc<Contid>, opid: Option<i32>, record: bool) {
             log::op_drop(opid, &contid);
         }
         Registry::retire(&contid);
+        // Freed with the container, not with the object, which a
+        // reservation may keep.
+        let audited_files = contid.audited_files.lock().take();
+        drop(audited_files);
         // INVARIANT: the dropped contid's hold on its parent is released
         // here, once; the field itself is only an `Arc` from now on.
         next = contid.parent.clone().map(|parent| (parent, None));
@@ -345,17 +360,19 @@ fn release_one(contid: &Contid) -> bool {
     contid.holds.fetch_sub(1, Ordering::AcqRel) == 1
 }
 
-impl Drop for Contid {
+#[pinned_drop]
+impl PinnedDrop for Contid {
     /// Frees the chain of parents iteratively: the default drop would
     /// recurse once per level, and chains have no depth limit.
-    fn drop(&mut self) {
-        let mut parent = self.parent.take();
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: only the `parent` field is moved out, which is not
+        // structurally pinned.
+        let mut parent = unsafe { Pin::get_unchecked_mut(self) }.parent.take();
         while let Some(contid) = parent {
             // The last reference: unlink its parent before it is freed.
             parent = contid.into_unique_or_drop().and_then(|mut unique| {
-                // SAFETY: only the `parent` field is moved out, not the
-                // pinned object; no field of `Contid` is structurally
-                // pinned.
+                // SAFETY: as above, only the unpinned `parent` field is
+                // moved out.
                 unsafe { Pin::get_unchecked_mut(unique.as_mut()) }
                     .parent
                     .take()

@@ -125,7 +125,9 @@ pub(crate) unsafe extern "C" fn audit_contid_log_task(
 /// Logs `contid`'s CONTAINER_ID record number `record` in `ctx`, if it is
 /// announced, and says whether it did: a contid whose `op=set` record is
 /// not in the log yet is named in no record, and the event is reported as
-/// the task's events before the label. The caller holds `contid`.
+/// the task's events before the label. The caller holds `contid`, or
+/// reserves it: a device's events may come after its maker's drop record,
+/// while its id still names no other container.
 pub(crate) fn container_id(
     ctx: Context<'_>,
     flags: Flags,

@@ -11,7 +11,7 @@
 //! An id stays registered from its first set until its drop record is in
 //! the log, so it cannot be set again before that, and after that for as
 //! long as auditd has yet to fetch a signal sent from it
-//! ([`auditd_signal`](crate::auditd_signal)). Nothing is logged, and
+//! ([`reservation`](crate::reservation)). Nothing is logged, and
 //! nothing waits on auditd, with the registry locked.
 
 use core::{cell::UnsafeCell, marker::PhantomData, ptr};
@@ -76,11 +76,9 @@ impl Registry {
             None => return (LiveOwner::NotLive, None),
             // Auditd fetched the signal sent from this dropped contid in a
             // context that could not take this lock (see
-            // `release_auditd_reservation`): retire it now.
+            // `release_reservation`): retire it now.
             Some(contid) => {
-                contid.is_dropping()
-                    && contid.is_retire_deferred()
-                    && !contid.is_reserved_for_auditd()
+                contid.is_dropping() && contid.is_retire_deferred() && !contid.is_reserved()
             }
         };
         if retire_now {
@@ -124,7 +122,7 @@ impl Registry {
     pub(crate) fn retire(contid: &Contid) {
         let removed = {
             let mut registry = Registry::lock();
-            if contid.is_reserved_for_auditd() {
+            if contid.is_reserved() {
                 contid.defer_retire();
                 None
             } else {
@@ -138,8 +136,8 @@ impl Registry {
     /// Gives back a reservation for auditd; the last one of a dropped
     /// contid retires its id, if `may_sleep` (else the next lookup of the
     /// id does).
-    pub(crate) fn release_auditd_reservation(contid: &Contid, may_sleep: bool) {
-        if !contid.unreserve_for_auditd() || !may_sleep {
+    pub(crate) fn release_reservation(contid: &Contid, may_sleep: bool) {
+        if !contid.unreserve() || !may_sleep {
             return;
         }
         let removed = {
@@ -147,7 +145,7 @@ impl Registry {
             // A new reservation after the drop is impossible (they are
             // taken under a hold), so only the drop can still be going on;
             // then `retire` sees the count at zero and retires it.
-            if contid.is_retire_deferred() && !contid.is_reserved_for_auditd() {
+            if contid.is_retire_deferred() && !contid.is_reserved() {
                 registry.remove(contid)
             } else {
                 None

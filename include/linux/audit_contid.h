@@ -74,11 +74,17 @@ ssize_t audit_capcontid_proc_read(struct file *file, struct task_struct *task,
 ssize_t audit_capcontid_proc_write(struct file *file, struct task_struct *task,
 				   const char __user *buf, size_t count,
 				   loff_t *ppos);
-struct audit_contid_reservation *audit_contid_reserve_sender(void);
-void audit_contid_unreserve_sender(struct audit_contid_reservation *sender,
-				   bool may_sleep);
-size_t audit_contid_sender_text(const struct audit_contid_reservation *sender,
-				char *buf, size_t size);
+struct audit_contid_reservation *audit_contid_reserve_current(void);
+void audit_contid_unreserve(struct audit_contid_reservation *reservation,
+			    bool may_sleep);
+size_t
+audit_contid_reservation_text(const struct audit_contid_reservation *reservation,
+			      char *buf, size_t size);
+bool
+audit_contid_log_reservation(struct audit_context *ctx, unsigned int record,
+			     const struct audit_contid_reservation *reservation);
+bool audit_contid_file_audited(u64 file_key);
+void audit_contid_note_file_audited(u64 file_key);
 struct audit_contid_netns *audit_contid_netns_alloc(void);
 void audit_contid_netns_free(struct audit_contid_netns *list);
 void audit_contid_netns_switch(struct task_struct *tsk, struct net *from,
@@ -260,17 +266,18 @@ static inline void audit_contid_put(struct audit_contid *contid)
 }
 
 /*
- * The container of the task that signals auditd, for AUDIT_SIGNAL_INFO2:
- * a handle that keeps its id from being set again (ENOTUNIQ), though not
- * its drop record, until audit_contid_unreserve_sender().  NULL if current
- * has no contid (one NULL test).  Takes no lock; callable in atomic
- * context.
+ * Current's container, reserved: a handle that keeps its id, and those of
+ * the containers it is nested in, from being set again (ENOTUNIQ), though
+ * not its drop record, until audit_contid_unreserve().  Taken for auditd
+ * when a task signals it (AUDIT_SIGNAL_INFO2), and by a device mapping
+ * for its integrity events.  NULL if current has no contid (one NULL
+ * test).  Takes no lock; callable in atomic context.
  */
-static inline struct audit_contid_reservation *audit_contid_note_sender(void)
+static inline struct audit_contid_reservation *audit_contid_reserve(void)
 {
 	if (likely(!audit_contid_of(current)))
 		return NULL;
-	return audit_contid_reserve_sender();
+	return audit_contid_reserve_current();
 }
 
 #else /* !CONFIG_AUDIT_CONTID */
@@ -327,20 +334,27 @@ static inline bool audit_contid_log_task(struct audit_context *ctx,
 	return false;
 }
 
-static inline struct audit_contid_reservation *audit_contid_note_sender(void)
+static inline struct audit_contid_reservation *audit_contid_reserve(void)
 {
 	return NULL;
 }
 
 static inline void
-audit_contid_unreserve_sender(struct audit_contid_reservation *sender,
-			      bool may_sleep) { }
+audit_contid_unreserve(struct audit_contid_reservation *reservation,
+		       bool may_sleep) { }
 
 static inline size_t
-audit_contid_sender_text(const struct audit_contid_reservation *sender,
-			 char *buf, size_t size)
+audit_contid_reservation_text(const struct audit_contid_reservation *reservation,
+			      char *buf, size_t size)
 {
 	return 0;
+}
+
+static inline bool
+audit_contid_log_reservation(struct audit_context *ctx, unsigned int record,
+			     const struct audit_contid_reservation *reservation)
+{
+	return false;
 }
 
 /* The AUDIT_CONTID rule field is refused without CONFIG_AUDIT_CONTID. */

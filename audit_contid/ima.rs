@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! IMA's `audit` action, once per container (patch "ima: audit a file once
+//! per container").
+//!
+//! IMA logs a file's INTEGRITY_RULE record once, and remembers that in the
+//! file's cache (`IMA_AUDITED`) until it re-arms the file (when it
+//! changes). That flag stays the host's. Each container remembers the
+//! files that its tasks audited, by a key that IMA gives the file: a
+//! number from a counter, drawn anew whenever IMA has re-armed the file,
+//! so a changed file is audited again in every container and an old key
+//! never matches another file. A file costs IMA one key however many
+//! containers use it. A container keeps at most [`AUDITED_FILES_MAX`]
+//! keys, forgetting the lowest (the file armed longest ago, which it may
+//! then audit once more), and frees them all when it is dropped.
+//!
+//! Both entry points run in the task's exec or open, under the file's
+//! `iint->mutex`, so the two calls for one file are not interleaved with
+//! another task's.
+
+use core::sync::atomic::Ordering;
+use kernel::{
+    alloc::flags::GFP_KERNEL,
+    rbtree::{RBTree, RBTreeNodeReservation},
+};
+
+use crate::{
+    contid::Contid,
+    task_slot::{slot_contid, task_slot},
+};
+
+/// How many files a container remembers having audited.
+pub(crate) const AUDITED_FILES_MAX: usize = 1024;
+
+/// The keys of the files a container audited.
+///
+/// # Invariants
+///
+/// `count` is the number of keys in `keys`, at most [`AUDITED_FILES_MAX`].
+pub(crate) struct AuditedFiles {
+    keys: RBTree<u64, ()>,
+    count: usize,
+}
+
+impl AuditedFiles {
+    /// None yet.
+    pub(crate) fn new() -> Self {
+        // INVARIANT: the tree is empty.
+        AuditedFiles {
+            keys: RBTree::new(),
+            count: 0,
+        }
+    }
+
+    fn contains(&self, key: u64) -> bool {
+        self.keys.get(&key).is_some()
+    }
+
+    /// Adds `key` in `spare`'s node, or in the node of the lowest key if
+    /// full; returns `spare` if it was not used.
+    fn insert(
+        &mut self,
+        key: u64,
+        spare: RBTreeNodeReservation<u64, ()>,
+    ) -> Option<RBTreeNodeReservation<u64, ()>> {
+        if self.contains(key) {
+            return Some(spare);
+        }
+        let (node, unused) = if self.count < AUDITED_FILES_MAX {
+            self.count += 1;
+            (spare, None)
+        } else {
+            match self.keys.cursor_front() {
+                // INVARIANT: one key out, one in: the count stays.
+                Some(lowest) => (lowest.remove_current().1.into_reservation(), Some(spare)),
+                None => (spare, None),
+            }
+        };
+        self.keys.insert(node.into_node(key, ()));
+        unused
+    }
+
+    /// Empties the set, returning what it held for the caller to free
+    /// outside the lock.
+    pub(crate) fn take(&mut self) -> AuditedFiles {
+        // INVARIANT: `self` is left empty, with a count of 0.
+        core::mem::replace(self, AuditedFiles::new())
+    }
+}
+
+/// Calls `f` with the current task's contid, if it has one that records
+/// name.
+fn with_current_contid<R>(f: impl FnOnce(&Contid) -> R) -> Option<R> {
+    let _rcu = kernel::sync::rcu::read_lock();
+    // SAFETY: no preconditions.
+    let current = unsafe { kernel::bindings::get_current() };
+    // SAFETY: `current` is valid; its own slot's hold stays for the RCU
+    // read section (what a setter evicts is released after a grace
+    // period).
+    let contid = unsafe { slot_contid(task_slot(current).load(Ordering::Acquire)) }?;
+    contid.is_announced().then(|| f(&contid))
+}
+
+/// Whether the current task's container has audited the file with key
+/// `file_key` (from `ima_contid_key()`). A task whose contid is not
+/// announced yet counts as not having audited it.
+#[no_mangle]
+pub(crate) extern "C" fn audit_contid_file_audited(file_key: u64) -> bool {
+    with_current_contid(|contid| contid.audited_files().lock().contains(file_key)).unwrap_or(false)
+}
+
+/// Notes that the current task's container has audited the file with key
+/// `file_key`. Without memory it notes nothing, and the file is audited
+/// again next time.
+#[no_mangle]
+pub(crate) extern "C" fn audit_contid_note_file_audited(file_key: u64) {
+    let Ok(spare) = RBTreeNodeReservation::new(GFP_KERNEL) else {
+        return;
+    };
+    // Whatever was not used is freed here, after the lock.
+    let _unused =
+        with_current_contid(|contid| contid.audited_files().lock().insert(file_key, spare));
+}
