@@ -18,16 +18,12 @@
 //! `iint->mutex`, so the two calls for one file are not interleaved with
 //! another task's.
 
-use core::sync::atomic::Ordering;
 use kernel::{
     alloc::flags::GFP_KERNEL,
     rbtree::{RBTree, RBTreeNodeReservation},
 };
 
-use crate::{
-    contid::Contid,
-    task_slot::{slot_contid, task_slot},
-};
+use crate::task_slot::with_current_contid;
 
 /// How many files a container remembers having audited.
 pub(crate) const AUDITED_FILES_MAX: usize = 1024;
@@ -88,25 +84,15 @@ impl AuditedFiles {
     }
 }
 
-/// Calls `f` with the current task's contid, if it has one that records
-/// name.
-fn with_current_contid<R>(f: impl FnOnce(&Contid) -> R) -> Option<R> {
-    let _rcu = kernel::sync::rcu::read_lock();
-    // SAFETY: no preconditions.
-    let current = unsafe { kernel::bindings::get_current() };
-    // SAFETY: `current` is valid; its own slot's hold stays for the RCU
-    // read section (what a setter evicts is released after a grace
-    // period).
-    let contid = unsafe { slot_contid(task_slot(current).load(Ordering::Acquire)) }?;
-    contid.is_announced().then(|| f(&contid))
-}
-
 /// Whether the current task's container has audited the file with key
 /// `file_key` (from `ima_contid_key()`). A task whose contid is not
 /// announced yet counts as not having audited it.
 #[no_mangle]
 pub(crate) extern "C" fn audit_contid_file_audited(file_key: u64) -> bool {
-    with_current_contid(|contid| contid.audited_files().lock().contains(file_key)).unwrap_or(false)
+    with_current_contid(|contid| {
+        contid.is_announced() && contid.audited_files().lock().contains(file_key)
+    })
+    .unwrap_or(false)
 }
 
 /// Notes that the current task's container has audited the file with key

@@ -12,7 +12,7 @@
 //!
 //! [`Hold`]: crate::contid::Hold
 
-use core::{ffi::c_uint, sync::atomic::Ordering};
+use core::ffi::c_uint;
 use kernel::{
     alloc::{
         flags::{GFP_ATOMIC, GFP_KERNEL},
@@ -25,7 +25,7 @@ use kernel::{
 use crate::{
     contid::Contid,
     decisions::record::{ContainerId, OpDrop, OpSet, SetCapcontid},
-    task_slot::{current_hold, slot_contid, task_slot},
+    task_slot::{current_hold, with_current_contid},
 };
 
 // SAFETY: the records print only decimal numbers, `-1`, `,^` and fixed
@@ -109,12 +109,8 @@ pub(crate) unsafe extern "C" fn audit_contid_log_task(
         // All under RCU, with no hold to release (which may sleep): a
         // contid evicted from the slot meanwhile is released, and maybe
         // dropped, only after this.
-        let _rcu = kernel::sync::rcu::read_lock();
-        // SAFETY: no preconditions.
-        let current = unsafe { bindings::get_current() };
-        // SAFETY: read under RCU, which keeps the slot's hold (`Evicted`).
-        let contid = unsafe { slot_contid(task_slot(current).load(Ordering::Acquire)) };
-        return contid.is_some_and(|contid| container_id(ctx, GFP_ATOMIC, record, &contid));
+        return with_current_contid(|contid| container_id(ctx, GFP_ATOMIC, record, &contid))
+            .unwrap_or(false);
     }
     // A hold of our own, as the slot may be replaced by a nested
     // orchestrator while we wait for the backlog; the container is then

@@ -27,16 +27,12 @@
 use core::{
     ffi::{c_char, c_uint},
     fmt,
-    sync::atomic::Ordering,
 };
 use kernel::{alloc::flags::GFP_ATOMIC, audit::Context, bindings, sync::Arc};
 
 use crate::{
-    contid::Contid,
-    decisions::record::write_chain,
-    log,
-    registry::Registry,
-    task_slot::{slot_contid, task_slot},
+    contid::Contid, decisions::record::write_chain, log, registry::Registry,
+    task_slot::with_current_contid,
 };
 
 /// The current task's contid, reserved, as a handle for C; null if it has
@@ -45,23 +41,17 @@ use crate::{
 /// `tasklist_lock`).
 #[no_mangle]
 pub(crate) extern "C" fn audit_contid_reserve_current() -> *mut bindings::audit_contid_reservation {
-    // SAFETY: no preconditions.
-    let current = unsafe { bindings::get_current() };
-    let _rcu = kernel::sync::rcu::read_lock();
-    // SAFETY: `current` is valid; its own slot's hold stays for the RCU
-    // read section (what a setter evicts is released after a grace
-    // period).
-    let Some(contid) = (unsafe { slot_contid(task_slot(current).load(Ordering::Acquire)) }) else {
-        return core::ptr::null_mut();
-    };
-    if !contid.is_announced() {
-        return core::ptr::null_mut();
-    }
-    // The slot's hold keeps the contid, and through it the chain, from
-    // being dropped meanwhile.
-    contid.chain().for_each(Contid::reserve);
-    let contid: Arc<Contid> = contid.into();
-    Arc::into_raw(contid).cast_mut().cast()
+    with_current_contid(|contid| {
+        if !contid.is_announced() {
+            return core::ptr::null_mut();
+        }
+        // The slot's hold keeps the contid, and through it the chain, from
+        // being dropped meanwhile.
+        contid.chain().for_each(Contid::reserve);
+        let contid: Arc<Contid> = contid.into();
+        Arc::into_raw(contid).cast_mut().cast()
+    })
+    .unwrap_or(core::ptr::null_mut())
 }
 
 /// Gives back a handle from [`audit_contid_reserve_current`]; null is

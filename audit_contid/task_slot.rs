@@ -141,19 +141,23 @@ pub(crate) unsafe fn install(
     }
 }
 
-/// A hold on the contid of the current task, for a record of its own.
-///
-/// Read under RCU: whatever is in the slot, or was evicted from it during
-/// the read, keeps its hold until a grace period has passed (see
-/// [`Evicted`]), so the count cannot drop to zero meanwhile.
-pub(crate) fn current_hold() -> Option<Hold> {
+/// Calls `f` with the current task's contid, if it has one, in an RCU
+/// read section: whatever is in the slot, or is evicted from it meanwhile,
+/// keeps its hold until a grace period has passed (see [`Evicted`]), so
+/// the contid cannot be dropped during `f`, which must not sleep.
+pub(crate) fn with_current_contid<R>(f: impl FnOnce(ArcBorrow<'_, Contid>) -> R) -> Option<R> {
     // SAFETY: no preconditions.
     let current = unsafe { bindings::get_current() };
     let _rcu = kernel::sync::rcu::read_lock();
     // SAFETY: `current` is valid; its slot's hold stays for the RCU read
     // section (above).
     let contid = unsafe { slot_contid(task_slot(current).load(Ordering::Acquire)) }?;
-    Some(Hold::another(contid))
+    Some(f(contid))
+}
+
+/// A hold on the contid of the current task, for a record of its own.
+pub(crate) fn current_hold() -> Option<Hold> {
+    with_current_contid(Hold::another)
 }
 
 /// Called by copy_process() under `tasklist_lock`: `child` joins `contid`,
