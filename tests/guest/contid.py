@@ -192,6 +192,13 @@ def event(serial_no):
             if re.search(r"msg=audit\([0-9.]+:%s\)" % serial_no, line)]
 
 
+def event_contids(line):
+    """The contid= values of the CONTAINER_ID records in `line`'s event."""
+    return [re.search(r" contid=(\S+)", r).group(1)
+            for r in event(serial(line))
+            if re.search(r"type=(CONTAINER_ID|UNKNOWN\[1340\])", r)]
+
+
 _marker_n = 0
 
 

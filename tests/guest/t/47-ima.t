@@ -69,13 +69,6 @@ def rules():
     return records("INTEGRITY_RULE", re.escape(f'file="{prog}"'))
 
 
-def contids_of(line):
-    """The contids of the CONTAINER_ID records in `line`'s event."""
-    return [re.search(r" contid=(\S+)", r).group(1)
-            for r in event(serial(line))
-            if re.search(r"type=(CONTAINER_ID|UNKNOWN\[1340\])", r)]
-
-
 def new_rules(before):
     return rules()[len(before):]
 
@@ -87,7 +80,7 @@ def check_one(before, want_contid, what):
     if not eq(len(new), 1, f"{what}: one INTEGRITY_RULE record"):
         return
     want = [] if want_contid is None else [str(want_contid)]
-    eq(contids_of(new[0]), want, f"{what}: its event's CONTAINER_ID")
+    eq(event_contids(new[0]), want, f"{what}: its event's CONTAINER_ID")
 
 
 def check_none(before, what):
@@ -163,7 +156,7 @@ eq(writer.run(f"cp {f.name} {POLICY}"), "done 0",
 log_barrier()
 got = records("INTEGRITY_POLICY_RULE", rf"fowner={OWNER + 1} ")
 if eq(len(got), 1, "one INTEGRITY_POLICY_RULE record for it"):
-    eq(contids_of(got[0]), [str(c_id)],
+    eq(event_contids(got[0]), [str(c_id)],
        "its event's CONTAINER_ID names container C")
 
 for shell in (host, a, b2, writer):

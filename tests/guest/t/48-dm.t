@@ -91,12 +91,6 @@ def failures(name):
     return records("DM_EVENT", rf"op=integrity-checksum dev={dev} ")
 
 
-def contids_of(line):
-    return [re.search(r" contid=(\S+)", r).group(1)
-            for r in event(serial(line))
-            if re.search(r"type=(CONTAINER_ID|UNKNOWN\[1340\])", r)]
-
-
 maker_id, reader_id = unique_value(), unique_value()
 
 # --- a mapping made by a container ------------------------------------
@@ -119,7 +113,7 @@ got = failures(made.name)[len(before):]
 if eq(len(got), 1, "one DM_EVENT integrity-checksum record"):
     ok(got[0].rstrip().endswith(" record=1"),
        "DM_EVENT is tied to a CONTAINER_ID record", got[0])
-    eq(contids_of(got[0]), [str(maker_id)],
+    eq(event_contids(got[0]), [str(maker_id)],
        "its event names the maker, not the reader's container")
     ok(f"contid={reader_id}" not in "\n".join(event(serial(got[0]))),
        "the reader's container is nowhere in the event")
@@ -138,7 +132,7 @@ ok(plain.read_block(7, reader_id) != 0,
 got = failures(plain.name)[len(before):]
 if eq(len(got), 1, "one DM_EVENT integrity-checksum record"):
     ok(" record=" not in got[0], "DM_EVENT has no record=", got[0])
-    eq(contids_of(got[0]), [], "its event has no CONTAINER_ID record")
+    eq(event_contids(got[0]), [], "its event has no CONTAINER_ID record")
 plain.close()
 
 subprocess.run(["umount", work], check=False)
