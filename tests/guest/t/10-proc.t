@@ -34,6 +34,12 @@ with Child() as child:
     ok(len(syscall) == 1 and "exit=-17" in syscall[0],
        "its SYSCALL record shows exit=-17 (EEXIST)", event(serial(line)))
 
+    # 20 digits: V5 printed into an 11-byte buffer (TMPBUFLEN), V6 made it 21.
+    with Child() as big:
+        v = 10**19 + unique_value()
+        eq(set_contid(big.pid, v), "OK", "set a 20-digit contid")
+        eq(get_contid(big.pid), str(v), "... it reads back whole, all 20 digits")
+
     # Reading needs CAP_AUDIT_CONTROL.
     r = subprocess.run(["setpriv", "--bounding-set=-audit_control", "--inh-caps=-audit_control",
                         "cat", path(child.pid)], capture_output=True, text=True)

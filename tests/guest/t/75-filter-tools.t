@@ -136,6 +136,34 @@ for field, matches in ((f"contid!={contid}", ("other", "none")),
     auditctl("-d", "exit,always", "-F", "arch=b64", "-S", "getppid", "-F", field, "-F", f"key={k}")
 
 
+# --- two live containers 32 apart ------------------------------------------
+# The last C series hashed the task's own id into one of 32 buckets
+# (id % 32) and compared the rule's value with every container there, so
+# these two, in one bucket, each matched a rule for the other.
+PROBER = "import os,sys\nwhile sys.stdin.readline():\n    os.getppid()\n    print('done', flush=True)\n"
+lo = 2 * 10**18 + unique_value()
+hi = lo + 32
+with py_child(PROBER) as in_lo, py_child(PROBER) as in_hi, py_child(PROBER) as none:
+    eq((set_contid(in_lo.pid, lo), set_contid(in_hi.pid, hi)), ("OK", "OK"),
+       "label two tasks with contids 32 apart")
+    for i, (field, shown, want, name) in enumerate((
+            (f"contid={hi}", "contid=N+32", ("hi",),
+             "contids N and N+32: -F contid=N+32 catches only N+32's task"),
+            (f"contid!={lo}", "contid!=N", ("hi", "none"),
+             "contids N and N+32: -F contid!=N catches N+32's task and the unlabelled one, not N's"))):
+        k = f"bucket-{PID}-{i}"
+        auditctl("-a", "exit,always", "-F", "arch=b64", "-S", "getppid", "-F", field, "-F", f"key={k}")
+        try:
+            eq([go(c) for c in (in_lo, in_hi, none)], ["done"] * 3,
+               f"-F {shown}: the three tasks call getppid()")
+            log_barrier()
+        finally:
+            auditctl("-d", "exit,always", "-F", "arch=b64", "-S", "getppid", "-F", field, "-F", f"key={k}")
+        got = tuple(who for who, c in (("lo", in_lo), ("hi", in_hi), ("none", none))
+                    if key_records(k, c.pid))
+        eq(got, want, name)
+
+
 # --- user and exclude lists: user messages of a labelled sender -----------
 SENDER = "import subprocess,sys\nsys.stdin.readline()\nsubprocess.run(['auditctl','-m',sys.argv[1]],check=True)\nprint('done', flush=True)\nsys.stdin.readline()\n"
 for lst in (["user,never"], ["exclude,always", "-F", "msgtype=USER"]):
