@@ -136,8 +136,10 @@ impl ListSplitter {
     /// Places an entry of `len` bytes.
     pub(crate) fn place(&mut self, len: usize) -> Placement {
         match self.used {
-            Some(used) if used + 1 + len <= self.budget => {
-                self.used = Some(used + 1 + len);
+            // Saturating: a `usize::MAX` budget means no limit, not an
+            // overflow.
+            Some(used) if used.saturating_add(1).saturating_add(len) <= self.budget => {
+                self.used = Some(used.saturating_add(1).saturating_add(len));
                 Placement::SameRecord
             }
             _ => {
