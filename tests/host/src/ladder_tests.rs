@@ -350,7 +350,7 @@ fn first_failing_step_wins_for_every_combination() {
 
 /// Spec §2.1's table applied to the process tree itself, computed without
 /// [`Scenario::request`].
-fn reference_on_tree(s: &Scenario) -> Result<SetAction, SetError> {
+pub(crate) fn reference_on_tree(s: &Scenario) -> Result<SetAction, SetError> {
     let processes = &s.forest.processes;
     let target = &processes[s.target.process];
     let ancestors: HashSet<usize> =
@@ -407,7 +407,7 @@ fn reference_on_tree(s: &Scenario) -> Result<SetAction, SetError> {
 }
 
 /// What must hold of any decision, whatever the route to it.
-fn check_invariants(s: &Scenario, outcome: Result<SetAction, SetError>) {
+pub(crate) fn check_invariants(s: &Scenario, outcome: Result<SetAction, SetError>) {
     let req = s.request();
     let live = s
         .forest

@@ -23,6 +23,8 @@ mod errno_tests;
 #[cfg(test)]
 mod filter_tests;
 #[cfg(test)]
+mod fuzz;
+#[cfg(test)]
 mod grant_tests;
 #[cfg(test)]
 mod ladder_tests;
