@@ -33,11 +33,15 @@
 //! - [`ima`]: the files each container has audited, for IMA's `audit`
 //!   action;
 //! - [`log`]: the records;
-//! - [`rule`]: the audit rule field `contid`.
+//! - [`rule`]: the audit rule field `contid`;
+//! - [`stats`] and `synthetic` (`CONFIG_AUDIT_CONTID_BENCH`): counts of
+//!   live objects for the stress tests, and live ids without tasks for
+//!   timing a set with a million live ids (`make bench`).
 //!
 //! C sees only opaque handles and the entry points declared in
 //! `include/linux/audit_contid.h`; the call sites are the patch series in
-//! `scripts/patches/`. Nothing here has an initcall: the registry is
+//! `scripts/patches/`. Nothing here has an initcall (but the benchmark
+//! knob, which makes its /proc file): the registry is
 //! static, so the subsystem works from the first task on.
 //!
 //! # Locking
@@ -97,6 +101,9 @@ mod task_tree;
 
 #[cfg(CONFIG_AUDIT_CONTID_KUNIT_TEST)]
 mod kunit_hooks;
+mod stats;
+#[cfg(CONFIG_AUDIT_CONTID_BENCH)]
+mod synthetic;
 
 /// The prefix of the subsystem's kernel messages (`pr_warn!`).
 const __LOG_PREFIX: &[u8] = b"audit_contid\0";

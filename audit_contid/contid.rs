@@ -30,7 +30,7 @@ use core::{
     ops::Deref,
     pin::Pin,
     ptr,
-    sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering},
+    sync::atomic::{AtomicBool, AtomicI32, AtomicU16, AtomicU32, Ordering},
 };
 use kernel::{
     alloc::flags::GFP_KERNEL,
@@ -41,7 +41,7 @@ use kernel::{
     types::ARef,
 };
 
-use crate::{ima::AuditedFiles, log, registry::Registry};
+use crate::{ima::AuditedFiles, log, registry::Registry, stats};
 
 /// An audit container identifier in use.
 ///
@@ -69,18 +69,22 @@ pub(crate) struct Contid {
     owner: ARef<Task>,
     /// The container this one is nested in: the writer's when it was made.
     parent: Option<Arc<Contid>>,
-    holds: AtomicUsize,
+    holds: AtomicU32,
     announced: AtomicBool,
     /// The thread-group id of the task that left last, for the drop record.
     last_tgid: AtomicI32,
     /// Signals to auditd from this container that auditd has not fetched.
-    reservations: AtomicUsize,
+    reservations: AtomicU32,
     /// Dropped, with its id kept registered for `reservations`.
     retire_deferred: AtomicBool,
     /// The files whose IMA audit record its tasks logged; emptied when it
     /// is dropped.
     #[pin]
     audited_files: SpinLock<AuditedFiles>,
+    /// How many keys `audited_files` holds; changed only with it locked.
+    /// Not inside the lock: there it would cost the object 8 bytes of
+    /// padding, and 64 bytes is what a live id may cost (with the `Arc`).
+    audited_count: AtomicU16,
 }
 
 impl Contid {
@@ -92,20 +96,23 @@ impl Contid {
         let current = unsafe { bindings::get_current() };
         // SAFETY: the current task is valid; `ARef` takes a reference.
         let owner: ARef<Task> = unsafe { &*current.cast::<Task>() }.into();
-        Arc::pin_init(
+        let contid = Arc::pin_init(
             pin_init!(Contid {
                 id,
                 owner,
                 parent,
-                holds: AtomicUsize::new(0),
+                holds: AtomicU32::new(0),
                 announced: AtomicBool::new(false),
                 last_tgid: AtomicI32::new(0),
-                reservations: AtomicUsize::new(0),
+                reservations: AtomicU32::new(0),
                 retire_deferred: AtomicBool::new(false),
                 audited_files <- new_spinlock!(AuditedFiles::new(), "Contid::audited_files"),
+                audited_count: AtomicU16::new(0),
             }),
             GFP_KERNEL,
-        )
+        )?;
+        stats::contid_made();
+        Ok(contid)
     }
 
     /// The identifier.
@@ -127,7 +134,7 @@ impl Contid {
     /// The number of holds, for the KUnit suite.
     #[cfg(CONFIG_AUDIT_CONTID_KUNIT_TEST)]
     pub(crate) fn holds(&self) -> usize {
-        self.holds.load(Ordering::Relaxed)
+        self.holds.load(Ordering::Relaxed) as usize
     }
 
     /// This contid and the ones it is nested in, innermost first.
@@ -192,8 +199,8 @@ impl Contid {
     }
 
     /// The files its tasks audited ([`ima`](crate::ima)).
-    pub(crate) fn audited_files(&self) -> &SpinLock<AuditedFiles> {
-        &self.audited_files
+    pub(crate) fn audited_files(&self) -> (&SpinLock<AuditedFiles>, &AtomicU16) {
+        (&self.audited_files, &self.audited_count)
     }
 
     /// Whether the drop record is in the log and the id may be retired as
@@ -292,8 +299,8 @@ impl Hold {
     }
 
     /// Releases the hold without logging a drop record: for the KUnit
-    /// suite, which runs at boot.
-    #[cfg(CONFIG_AUDIT_CONTID_KUNIT_TEST)]
+    /// suite, which runs at boot, and for synthetic ids, never announced.
+    #[cfg(any(CONFIG_AUDIT_CONTID_KUNIT_TEST, CONFIG_AUDIT_CONTID_BENCH))]
     pub(crate) fn release_quietly(self) {
         release(self.into_arc(), None, false);
     }
@@ -333,7 +340,7 @@ fn release(contid: Arc<Contid>, opid: Option<i32>, record: bool) {
         Registry::retire(&contid);
         // Freed with the container, not with the object, which a
         // reservation may keep.
-        let audited_files = contid.audited_files.lock().take();
+        let audited_files = contid.audited_files.lock().take(&contid.audited_count);
         drop(audited_files);
         // INVARIANT: the dropped contid's hold on its parent is released
         // here, once; the field itself is only an `Arc` from now on.
@@ -365,6 +372,7 @@ impl PinnedDrop for Contid {
     /// Frees the chain of parents iteratively: the default drop would
     /// recurse once per level, and chains have no depth limit.
     fn drop(self: Pin<&mut Self>) {
+        stats::contid_freed();
         // SAFETY: only the `parent` field is moved out, which is not
         // structurally pinned.
         let mut parent = unsafe { Pin::get_unchecked_mut(self) }.parent.take();

@@ -18,6 +18,7 @@
 //! `iint->mutex`, so the two calls for one file are not interleaved with
 //! another task's.
 
+use core::sync::atomic::{AtomicU16, Ordering};
 use kernel::{
     alloc::flags::GFP_KERNEL,
     rbtree::{RBTree, RBTreeNodeReservation},
@@ -32,10 +33,11 @@ pub(crate) const AUDITED_FILES_MAX: usize = 1024;
 ///
 /// # Invariants
 ///
-/// `count` is the number of keys in `keys`, at most [`AUDITED_FILES_MAX`].
+/// The count passed to its methods (the container's `audited_count`, used
+/// only with this locked) is the number of keys in `keys`, at most
+/// [`AUDITED_FILES_MAX`].
 pub(crate) struct AuditedFiles {
     keys: RBTree<u64, ()>,
-    count: usize,
 }
 
 impl AuditedFiles {
@@ -44,7 +46,6 @@ impl AuditedFiles {
         // INVARIANT: the tree is empty.
         AuditedFiles {
             keys: RBTree::new(),
-            count: 0,
         }
     }
 
@@ -56,14 +57,16 @@ impl AuditedFiles {
     /// full; returns `spare` if it was not used.
     fn insert(
         &mut self,
+        count: &AtomicU16,
         key: u64,
         spare: RBTreeNodeReservation<u64, ()>,
     ) -> Option<RBTreeNodeReservation<u64, ()>> {
         if self.contains(key) {
             return Some(spare);
         }
-        let (node, unused) = if self.count < AUDITED_FILES_MAX {
-            self.count += 1;
+        let keys = count.load(Ordering::Relaxed);
+        let (node, unused) = if usize::from(keys) < AUDITED_FILES_MAX {
+            count.store(keys + 1, Ordering::Relaxed);
             (spare, None)
         } else {
             match self.keys.cursor_front() {
@@ -78,8 +81,9 @@ impl AuditedFiles {
 
     /// Empties the set, returning what it held for the caller to free
     /// outside the lock.
-    pub(crate) fn take(&mut self) -> AuditedFiles {
+    pub(crate) fn take(&mut self, count: &AtomicU16) -> AuditedFiles {
         // INVARIANT: `self` is left empty, with a count of 0.
+        count.store(0, Ordering::Relaxed);
         core::mem::replace(self, AuditedFiles::new())
     }
 }
@@ -90,7 +94,7 @@ impl AuditedFiles {
 #[no_mangle]
 pub(crate) extern "C" fn audit_contid_file_audited(file_key: u64) -> bool {
     with_current_contid(|contid| {
-        contid.is_announced() && contid.audited_files().lock().contains(file_key)
+        contid.is_announced() && contid.audited_files().0.lock().contains(file_key)
     })
     .unwrap_or(false)
 }
@@ -104,6 +108,8 @@ pub(crate) extern "C" fn audit_contid_note_file_audited(file_key: u64) {
         return;
     };
     // Whatever was not used is freed here, after the lock.
-    let _unused =
-        with_current_contid(|contid| contid.audited_files().lock().insert(file_key, spare));
+    let _unused = with_current_contid(|contid| {
+        let (files, count) = contid.audited_files();
+        files.lock().insert(count, file_key, spare)
+    });
 }

@@ -62,6 +62,7 @@ use crate::{
     decisions::record::{
         chain_len, ListEntry, ListHead, ListSplitter, Placement, NETNS_LIST_BUDGET,
     },
+    stats,
 };
 
 // SAFETY: numbers and fixed words only (`record_tests` checks the text).
@@ -224,6 +225,7 @@ impl NetnsMembers {
                 contid: contid.into(),
             },
         );
+        stats::netns_member_made();
         // INVARIANT: linked with one task. Release: readers see the member
         // whole.
         self.head.store(KBox::into_raw(member), Ordering::Release);
@@ -279,6 +281,7 @@ unsafe fn free_after_grace_period(member: *mut Member) {
         // SAFETY: `rcu` is the first field of the `repr(C)` member that
         // `call_rcu` was given below, which owns it from then on.
         drop(unsafe { KBox::from_raw(head.cast::<Member>()) });
+        stats::netns_member_freed();
     }
     // SAFETY: `member` is valid and ours; its `rcu` field is free for use.
     unsafe { bindings::call_rcu((*member).rcu.get(), Some(free_member)) };

@@ -100,10 +100,16 @@ impl Registry {
         (live_owner, Some(contid.as_arc_borrow()))
     }
 
-    /// Whether `id` is registered, for the KUnit suite.
-    #[cfg(CONFIG_AUDIT_CONTID_KUNIT_TEST)]
+    /// Whether `id` is registered, for the KUnit suite and synthetic ids.
+    #[cfg(any(CONFIG_AUDIT_CONTID_KUNIT_TEST, CONFIG_AUDIT_CONTID_BENCH))]
     pub(crate) fn contains(&mut self, id: u64) -> bool {
         self.tree().get(&id).is_some()
+    }
+
+    /// How many ids are registered, for the stress tests.
+    #[cfg(CONFIG_AUDIT_CONTID_BENCH)]
+    pub(crate) fn len(&mut self) -> usize {
+        self.tree().iter().count()
     }
 
     /// Registers `contid` under its id, which must not be registered.

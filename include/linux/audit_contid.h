@@ -166,6 +166,13 @@ static inline struct net *audit_contid_task_net(struct task_struct *tsk)
 	return tsk->nsproxy ? tsk->nsproxy->net_ns : NULL;
 }
 
+#ifdef CONFIG_AUDIT_CONTID_BENCH
+/* Benchmark and stress hooks, for synthetic.c only. */
+int audit_contid_synthetic_add(u64 id);
+void audit_contid_synthetic_remove(u64 id);
+void audit_contid_stats(u64 *live_ids, s64 *contids, s64 *netns_members);
+#endif
+
 #ifdef CONFIG_AUDIT_CONTID_KUNIT_TEST
 /* Test entry points into the registry, for audit_contid_kunit.c only. */
 struct audit_contid *audit_contid_kunit_create(u64 id);
@@ -266,6 +273,19 @@ static inline void audit_contid_put(struct audit_contid *contid)
 }
 
 /*
+ * Releases the signal or ptrace target's contid that *slot holds, if any,
+ * and clears the slot.  Every audited syscall's exit resets its context
+ * with this, so a syscall without a labelled target pays one test.
+ */
+static inline void audit_contid_put_target(struct audit_contid **slot)
+{
+	if (unlikely(*slot)) {
+		audit_contid_release(*slot);
+		*slot = NULL;
+	}
+}
+
+/*
  * Current's container, reserved: a handle that keeps its id, and those of
  * the containers it is nested in, from being set again (ENOTUNIQ), though
  * not its drop record, until audit_contid_unreserve().  Taken for auditd
@@ -321,6 +341,7 @@ static inline struct audit_contid *audit_contid_get_target(struct task_struct *t
 }
 
 static inline void audit_contid_put(struct audit_contid *contid) { }
+static inline void audit_contid_put_target(struct audit_contid **slot) { }
 static inline bool audit_contid_log_target(struct audit_context *ctx,
 					   unsigned int record,
 					   struct audit_contid *contid)

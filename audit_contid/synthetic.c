@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The benchmark and stress hooks (CONFIG_AUDIT_CONTID_BENCH):
+ *
+ * /proc/audit_contid_synthetic: live ids that no task has, for `make bench`
+ * (see synthetic.rs).  Writing N leaves exactly the ids
+ * AUDIT_CONTID_SYNTHETIC_BASE .. + N - 1 of that range live; reading
+ * gives N.
+ *
+ * /proc/audit_contid_stats: counts of live objects (stats.rs).
+ */
+
+#include <linux/audit_contid.h>
+#include <linux/init.h>
+#include <linux/kernel.h>
+#include <linux/mutex.h>
+#include <linux/proc_fs.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/uaccess.h>
+
+#define AUDIT_CONTID_SYNTHETIC_BASE	(1ULL << 62)
+#define AUDIT_CONTID_SYNTHETIC_MAX	(1ULL << 24)
+
+static DEFINE_MUTEX(synthetic_lock);
+static u64 synthetic_count;	/* under synthetic_lock */
+
+static ssize_t synthetic_write(struct file *file, const char __user *ubuf,
+			       size_t count, loff_t *ppos)
+{
+	u64 want;
+	int err;
+
+	err = kstrtou64_from_user(ubuf, count, 10, &want);
+	if (err)
+		return err;
+	if (want > AUDIT_CONTID_SYNTHETIC_MAX)
+		return -ERANGE;
+	mutex_lock(&synthetic_lock);
+	while (synthetic_count < want && !err) {
+		err = audit_contid_synthetic_add(AUDIT_CONTID_SYNTHETIC_BASE +
+						 synthetic_count);
+		if (!err)
+			synthetic_count++;
+		else if (fatal_signal_pending(current))
+			err = -EINTR;
+		cond_resched();
+	}
+	while (synthetic_count > want) {
+		synthetic_count--;
+		audit_contid_synthetic_remove(AUDIT_CONTID_SYNTHETIC_BASE +
+					      synthetic_count);
+		cond_resched();
+	}
+	mutex_unlock(&synthetic_lock);
+	return err ? err : count;
+}
+
+static ssize_t synthetic_read(struct file *file, char __user *ubuf,
+			      size_t count, loff_t *ppos)
+{
+	char text[24];
+	int len;
+
+	mutex_lock(&synthetic_lock);
+	len = scnprintf(text, sizeof(text), "%llu\n", synthetic_count);
+	mutex_unlock(&synthetic_lock);
+	return simple_read_from_buffer(ubuf, count, ppos, text, len);
+}
+
+static const struct proc_ops synthetic_ops = {
+	.proc_read	= synthetic_read,
+	.proc_write	= synthetic_write,
+	.proc_lseek	= default_llseek,
+};
+
+
+/*
+ * /proc/audit_contid_stats: what the stress tests check is back where it
+ * started once their tasks are gone (stats.rs).
+ */
+static int stats_show(struct seq_file *m, void *v)
+{
+	s64 contids, netns_members;
+	u64 live_ids;
+
+	audit_contid_stats(&live_ids, &contids, &netns_members);
+	seq_printf(m, "live_ids %llu\ncontids %lld\nnetns_members %lld\n",
+		   live_ids, contids, netns_members);
+	mutex_lock(&synthetic_lock);
+	seq_printf(m, "synthetic %llu\n", synthetic_count);
+	mutex_unlock(&synthetic_lock);
+	return 0;
+}
+
+static int __init synthetic_init(void)
+{
+	if (!proc_create("audit_contid_synthetic", 0600, NULL, &synthetic_ops) ||
+	    !proc_create_single("audit_contid_stats", 0400, NULL, stats_show))
+		return -ENOMEM;
+	return 0;
+}
+late_initcall(synthetic_init);

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Synthetic live ids, for benchmarks only (`CONFIG_AUDIT_CONTID_BENCH`,
+//! driven by `synthetic.c`).
+//!
+//! `make bench` times a set with a million live ids. A guest cannot run a
+//! million tasks, so these ids are registered with a hold that no task
+//! has, exactly as a set registers one, and taken out again the way the
+//! last task of a container leaves. They are never announced, so no
+//! record names them, and no record is logged when they go.
+
+use core::ptr;
+use kernel::{
+    alloc::flags::GFP_KERNEL, bindings, error::code::EEXIST, rbtree::RBTreeNodeReservation,
+};
+
+use crate::{
+    contid::{Contid, Hold},
+    registry::Registry,
+};
+
+/// Registers `id`, owned by the current task, with one hold that the
+/// registered object keeps. Returns 0, or `-EEXIST` if `id` is live, or
+/// `-ENOMEM`.
+#[no_mangle]
+pub(crate) extern "C" fn audit_contid_synthetic_add(id: u64) -> core::ffi::c_int {
+    let (contid, node) = match (
+        Contid::new_owned_by_current(id, None),
+        RBTreeNodeReservation::new(GFP_KERNEL),
+    ) {
+        (Ok(contid), Ok(node)) => (contid, node),
+        (Err(err), _) | (_, Err(err)) => return err.to_errno(),
+    };
+    let mut registry = Registry::lock();
+    if registry.contains(id) {
+        return EEXIST.to_errno();
+    }
+    let hold = Hold::first(contid.clone(), None);
+    registry.insert(node, contid);
+    // `audit_contid_synthetic_remove` takes it back from the registry.
+    let _ = hold.into_raw();
+    0
+}
+
+/// Takes out `id`, releasing its hold without a record.
+///
+/// # Safety
+///
+/// `id` must have been registered by [`audit_contid_synthetic_add`] and not
+/// taken out since.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn audit_contid_synthetic_remove(id: u64) {
+    let raw = {
+        let mut registry = Registry::lock();
+        match registry.lookup(id, ptr::null()) {
+            (_, Some(contid)) => ptr::from_ref::<Contid>(&contid)
+                .cast_mut()
+                .cast::<bindings::audit_contid>(),
+            (_, None) => return,
+        }
+    };
+    // SAFETY: by the function's safety requirements the registered object
+    // is the one whose hold `audit_contid_synthetic_add` turned into a raw
+    // pointer (the same address as `raw`), and it has not been taken back;
+    // that hold also keeps it registered until now.
+    unsafe { Hold::from_raw(raw) }.release_quietly();
+}
