@@ -1,0 +1,8 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Compiled to assembly only, against each kernel of `make bench`
+ * (tests/bench/compare), which reads the sizes off the labels.
+ */
+#include <linux/sched.h>
+
+const unsigned long bench_task_struct = sizeof(struct task_struct);
