@@ -11,7 +11,8 @@ SHELL := /bin/bash
 export KSRC
 
 .PHONY: all demo check check-debug deps userspace kernel kernel-debug \
-	host-test lint guest-test audit-testsuite bench shell clean distclean
+	kernel-baseline kernel-contid-off host-test fuzz lint guest-test stress \
+	audit-testsuite bench shell clean distclean
 
 all: kernel
 
@@ -27,11 +28,27 @@ kernel: deps
 kernel-debug: deps
 	scripts/build-kernel --debug
 
+# The kernels make bench compares against: the same tree unpatched, and
+# the project's tree with CONFIG_AUDIT_CONTID=n.
+kernel-baseline: deps
+	scripts/build-kernel --baseline
+
+kernel-contid-off: deps
+	scripts/build-kernel --contid-off
+
 demo: userspace kernel
 	scripts/vm --timeout 600 --log .cache/demo-console.log -- scripts/demo
 
 host-test: deps
 	cd tests/host && cargo test --locked
+
+# The host tests' fuzz pass (tests/host/src/fuzz/) for longer than check
+# runs it: optimised but with overflow checks, each target for
+# CONTID_FUZZ_SECONDS (default 60), in rounds of CONTID_FUZZ_CASES cases
+# from CONTID_FUZZ_SEED.
+fuzz: deps
+	cd tests/host && CONTID_FUZZ_SECONDS=$${CONTID_FUZZ_SECONDS:-60} \
+		cargo test --profile fuzz --locked fuzz:: -- --nocapture
 
 lint: deps
 	scripts/lint
@@ -53,16 +70,28 @@ check-debug: userspace kernel-debug
 		tests/guest/run
 	scripts/audit-testsuite --debug
 
-# Timings side by side in one VM run: without and with a contid, and a
-# contid rule field against a sessionid one.
-bench: userspace kernel
-	scripts/vm --timeout 1200 --log .cache/bench-console.log -- tests/bench/run
+# The long stress: 10,000 mixed operations from several processes, the
+# set/fork/exit races, fault injection on every allocation of the paths,
+# and the guest fuzz pass, on the debug kernel (lockdep, KFENCE, SLUB
+# debug, kmemleak); make check runs the same files short.
+STRESS_FILES := tests/guest/t/60-stress.t tests/guest/t/62-stress-mix.t \
+	tests/guest/t/64-failslab.t tests/guest/t/92-fuzz.t
+stress: userspace kernel-debug
+	scripts/vm --debug --timeout 5400 --log .cache/stress-console.log -- \
+		env CONTID_STRESS_OPS=10000 CONTID_STRESS_ROUNDS=600 \
+		CONTID_FUZZ_ROUNDS=5000 tests/guest/run $(STRESS_FILES)
+
+# The project's kernel against the kernel without it, booted in turn under
+# instruction-count timing: one table of ratios, and a plot.
+bench: userspace kernel kernel-baseline kernel-contid-off
+	tests/bench/compare
 
 shell: userspace kernel
 	scripts/vm --shell
 
 clean:
-	rm -rf .cache/build .cache/build-debug tests/host/target
+	rm -rf .cache/build .cache/build-debug .cache/build-contid-off \
+		.cache/baseline/build tests/host/target
 
 distclean:
 	rm -rf .cache tests/host/target
