@@ -78,7 +78,7 @@ STRESS_FILES := tests/guest/t/60-stress.t tests/guest/t/62-stress-mix.t \
 	tests/guest/t/64-failslab.t tests/guest/t/92-fuzz.t
 stress: userspace kernel-debug
 	scripts/vm --debug --timeout 5400 --log .cache/stress-console.log -- \
-		env CONTID_STRESS_OPS=10000 CONTID_STRESS_ROUNDS=600 \
+		env CONTID_TEST_TIMEOUT=3600 CONTID_STRESS_OPS=10000 CONTID_STRESS_ROUNDS=600 \
 		CONTID_FUZZ_ROUNDS=5000 tests/guest/run $(STRESS_FILES)
 
 # The project's kernel against the kernel without it, booted in turn under
