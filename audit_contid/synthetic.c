@@ -11,6 +11,7 @@
  */
 
 #include <linux/audit_contid.h>
+#include <linux/bits.h>
 #include <linux/init.h>
 #include <linux/kernel.h>
 #include <linux/mutex.h>
@@ -19,8 +20,8 @@
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
 
-#define AUDIT_CONTID_SYNTHETIC_BASE	(1ULL << 62)
-#define AUDIT_CONTID_SYNTHETIC_MAX	(1ULL << 24)
+#define AUDIT_CONTID_SYNTHETIC_BASE	BIT_ULL(62)
+#define AUDIT_CONTID_SYNTHETIC_MAX	BIT_ULL(24)
 
 static DEFINE_MUTEX(synthetic_lock);
 static u64 synthetic_count;	/* under synthetic_lock */
@@ -73,7 +74,6 @@ static const struct proc_ops synthetic_ops = {
 	.proc_write	= synthetic_write,
 	.proc_lseek	= default_llseek,
 };
-
 
 /*
  * /proc/audit_contid_stats: what the stress tests check is back where it

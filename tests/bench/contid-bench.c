@@ -153,7 +153,8 @@ int main(int argc, char **argv)
 	else if (n > 0 && argc == 4 && !strcmp(argv[1], "packet"))
 		round = round_packet, port = atoi(argv[3]);
 	if (!round) {
-		fprintf(stderr, "usage: contid-bench fork|syscall N | set N FIRST | packet N PORT\n");
+		fprintf(stderr, "usage: contid-bench fork|syscall N |\n"
+			"       contid-bench set N FIRST | packet N PORT\n");
 		return 2;
 	}
 	for (i = 0; i < 5; i++)
