@@ -654,7 +654,10 @@ def one_kill(sweep, n, base):
         elif syscalls:
             missing += (expect(sweep, r, syscalls, 1, "SYSCALL") +
                         expect(sweep, r, objs, delivered, "OBJ_PID") +
-                        expect(sweep, r, cids, 1 + delivered, "CONTAINER_ID") +
+                        # A target's CONTAINER_ID is logged only with
+                        # its OBJ_PID (patch 0022): a lost OBJ_PID takes
+                        # it along, one loss for the two.
+                        expect(sweep, r, cids, 1 + len(objs), "CONTAINER_ID") +
                         expect(sweep, r, titles, 1, "PROCTITLE"))
         else:
             # audit_log_exit() gives up the event when it cannot start
@@ -836,13 +839,16 @@ try:
     s = sweep("fork", ["ENOMEM", "EAGAIN"], one_fork)
     covered(s, "a fork that failed", [r for r in s.runs if r.result != "OK"])
     # A failed pernet init says whatever errno it likes (setup_net()
-    # passes it on); these three come from code outside the subsystem
-    # (the stacks of the injected failures show where).
+    # passes it on); these come from code outside the subsystem (the
+    # stacks of the injected failures showed where, but for EINVAL: one
+    # run got it at N=699 of about 988, far past the subsystem's own
+    # allocations at N=48..58, and its source was not traced).
     sweep("unshare(CLONE_NEWNET)", ["ENOMEM", "ENOBUFS"], one_unshare,
           upstream={"EEXIST": "proc_net_ns_init() (fs/proc/proc_net.c)",
                     "EPERM": "xt_proto_init() (net/netfilter/x_tables.c)",
                     "ENFILE": "sock_alloc() via inet_ctl_sock_create()",
-                    "ENODEV": "uevent_net_init() (lib/kobject_uevent.c)"})
+                    "ENODEV": "uevent_net_init() (lib/kobject_uevent.c)",
+                    "EINVAL": "a pernet init late in setup_net() (not traced)"})
     anchor = Child(["unshare", "--net", "sleep", "1000"])
     try:
         path = f"/proc/{anchor.pid}/ns/net"
