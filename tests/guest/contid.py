@@ -240,13 +240,13 @@ def _chain(text):
     return [] if text == "-1" else [int(i.lstrip("^")) for i in text.split(",")]
 
 
-def trail_problems(values):
-    """Reads the log in order and checks the life of each contid in
-    `values`: every record that names it comes after an `op=set res=1`
-    of it and before its `op=drop`.  Returns the records that break this,
-    and the values still live at the end of the log."""
+def trail_problems(values, lines=None):
+    """Reads the log (or `lines` of it) in order and checks the life of
+    each contid in `values`: every record that names it comes after an
+    `op=set res=1` of it and before its `op=drop`.  Returns the records
+    that break this, and the values still live at the end."""
     values, live, problems = set(values), set(), []
-    for line in log_lines():
+    for line in log_lines() if lines is None else lines:
         m = _TRAIL.search(line)
         if not m:
             continue

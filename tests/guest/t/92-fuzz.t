@@ -1297,24 +1297,7 @@ def rules_phase():
     os.rmdir(WATCH_DIR)
 
 
-# --- the whole trail ---------------------------------------------------------------
-
-def trail(lines, values):
-    """contid.trail_problems() on this test's part of the log."""
-    values, live, problems = set(values), set(), []
-    for line in lines:
-        m = C._TRAIL.search(line)
-        if not m:
-            continue
-        named = C._chain(m["old"] or m["drop"] or m["id"] or "-1")
-        if any(v in values and v not in live for v in named):
-            problems.append(line)
-        if m["set"] and m["res"] == "1" and int(m["set"]) in values:
-            live.add(int(m["set"]))
-        if m["drop"] and named:
-            live.discard(named[0])
-    return problems, live
-
+# --- the end: the whole trail, the kernel log ---------------------------------------
 
 def kernel_problems():
     out = subprocess.run(["dmesg"], stdout=subprocess.PIPE, text=True).stdout
@@ -1355,7 +1338,7 @@ rules_phase()
 print(f"# rules took {time.monotonic() - t1:.1f}s", flush=True)
 
 lines = LOG.barrier()
-problems, still_live = trail(lines, labelled)
+problems, still_live = C.trail_problems(labelled, lines)
 eq(problems[:5], [], f"the trail names each of the {len(labelled)} contids set only between "
    "its op=set res=1 and its op=drop")
 eq(still_live, set(), "every contid set by the fuzz was dropped")
