@@ -453,9 +453,15 @@ static int racing_write(struct kid *k, char c, uint64_t id, int *ack)
 	return err;
 }
 
-static void labelled_ok(enum op op, struct kid *k, uint64_t id, int created)
+/*
+ * Counts a write of id by op: its errno, or a success that labelled k (if
+ * still ours) and, when created, made a new container.
+ */
+static void written(enum op op, int err, struct kid *k, uint64_t id, int created)
 {
-	count(op, 0);
+	count(op, err);
+	if (err)
+		return;
 	writes_ok++;
 	if (created)
 		ids_created++;
@@ -475,10 +481,7 @@ static void do_op(enum op op)
 			goto retire;
 		id = new_id();
 		err = write_contid(k->pid, id);
-		if (err)
-			count(op, err);
-		else
-			labelled_ok(op, k, id, 1);
+		written(op, err, k, id, 1);
 		return;
 	case OP_SET_FORK:
 		if (!(k = unlabelled_child(below(2))))
@@ -487,10 +490,7 @@ static void do_op(enum op op)
 		err = racing_write(k, 'f', id, &ack);
 		if (ack)
 			unexpected++;
-		if (err)
-			count(op, err);
-		else
-			labelled_ok(op, k, id, 1);
+		written(op, err, k, id, 1);
 		return;
 	case OP_SET_EXIT:
 	case OP_SET_KILL:
@@ -505,10 +505,7 @@ static void do_op(enum op op)
 		jitter();
 		err = write_contid(k->pid, id);
 		reap(k);
-		if (err)
-			count(op, err);
-		else
-			labelled_ok(op, NULL, id, 1);
+		written(op, err, NULL, id, 1);
 		return;
 	case OP_SET_NETNS: {
 		static const char moves[] = "ush";
@@ -527,10 +524,7 @@ static void do_op(enum op op)
 			unexpected++;
 		else
 			k->where = c == 'u' ? PRIVATE : c == 's' ? TARGET : HOME;
-		if (err)
-			count(op, err);
-		else
-			labelled_ok(op, k, id, 1);
+		written(op, err, k, id, 1);
 		return;
 	}
 	case OP_INJECT:
@@ -547,10 +541,7 @@ static void do_op(enum op op)
 			if (ack)
 				unexpected++;
 		}
-		if (err)
-			count(op, err);
-		else
-			labelled_ok(op, k, id, 0);
+		written(op, err, k, id, 0);
 		return;
 	case OP_RESET:
 		if (!(k = pick(labelled)))
@@ -559,13 +550,9 @@ static void do_op(enum op op)
 		src = pick(labelled);
 		id = below(2) ? new_id() : src->id;
 		err = write_contid(k->pid, id);
-		if (err) {
-			count(op, err);
-		} else {
-			/* A bug: the child had a contid.  Count it as what the
-			 * log will show. */
-			labelled_ok(op, k, id, id != src->id);
-		}
+		/* A success is a bug (the child had a contid): count it
+		 * as what the log will show. */
+		written(op, err, k, id, id != src->id);
 		return;
 	case OP_FORK:
 		if (!(k = pick(any)))
