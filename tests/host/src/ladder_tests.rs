@@ -250,19 +250,33 @@ fn spec_consequences_hold() {
     assert_eq!(decide(&dropping).map_err(SetError::errno), Err(ENOTUNIQ));
 }
 
-const TARGET_CONTIDS: [TargetContid; 3] = [
+/// The target's facts from six random bits and its contid, for the
+/// property tests and the fuzz pass.
+pub(crate) fn target_from_bits(bits: [bool; 6], contid: TargetContid) -> TargetFacts {
+    TargetFacts {
+        has_children: bits[0],
+        single_threaded_leader: bits[1],
+        is_writer: bits[2],
+        descends_from_writer: bits[3],
+        contid,
+        writer_owns_contid: bits[4],
+        contid_owner_is_writer_ancestor: bits[5],
+    }
+}
+
+pub(crate) const TARGET_CONTIDS: [TargetContid; 3] = [
     TargetContid::Unset,
     TargetContid::Set,
     TargetContid::BeingSet,
 ];
 
-const PRIVILEGES: [Privilege; 3] = [
+pub(crate) const PRIVILEGES: [Privilege; 3] = [
     Privilege::AuditControl,
     Privilege::Delegated,
     Privilege::Unprivileged,
 ];
 
-const LIVE_OWNERS: [LiveOwner; 4] = [
+pub(crate) const LIVE_OWNERS: [LiveOwner; 4] = [
     LiveOwner::NotLive,
     LiveOwner::Writer,
     LiveOwner::Other,
@@ -453,15 +467,7 @@ proptest! {
         let request = SetRequest {
             value,
             privilege,
-            target: TargetFacts {
-                has_children: bits[0],
-                single_threaded_leader: bits[1],
-                is_writer: bits[2],
-                descends_from_writer: bits[3],
-                contid,
-                writer_owns_contid: bits[4],
-                contid_owner_is_writer_ancestor: bits[5],
-            },
+            target: target_from_bits(bits, contid),
             live_owner,
         };
         prop_assert_eq!(decide(&request), reference_on_request(&request));

@@ -21,28 +21,11 @@ use crate::decisions::CONTID_UNSET;
 use crate::errno::{EBUSY, EEXIST, EINVAL, ENOTUNIQ, EPERM, EXDEV};
 use crate::grant::{check_grantee, check_granter};
 use crate::ladder::*;
-use crate::ladder_tests::{check_invariants, reference_on_tree};
+use crate::ladder_tests::{
+    check_invariants, reference_on_tree, target_from_bits, LIVE_OWNERS, PRIVILEGES, TARGET_CONTIDS,
+};
 use crate::model::{Container, Forest, Process, Scenario, Thread};
 use crate::record::{ContainerId, OpDrop, OpSet};
-
-const PRIVILEGES: [Privilege; 3] = [
-    Privilege::AuditControl,
-    Privilege::Delegated,
-    Privilege::Unprivileged,
-];
-
-const TARGET_CONTIDS: [TargetContid; 3] = [
-    TargetContid::Unset,
-    TargetContid::Set,
-    TargetContid::BeingSet,
-];
-
-const LIVE_OWNERS: [LiveOwner; 4] = [
-    LiveOwner::NotLive,
-    LiveOwner::Writer,
-    LiveOwner::Other,
-    LiveOwner::Dropping,
-];
 
 fn value() -> impl Strategy<Value = u64> {
     prop_oneof![
@@ -53,15 +36,8 @@ fn value() -> impl Strategy<Value = u64> {
 }
 
 fn target_facts() -> impl Strategy<Value = TargetFacts> {
-    (any::<[bool; 6]>(), select(TARGET_CONTIDS.to_vec())).prop_map(|(bits, contid)| TargetFacts {
-        has_children: bits[0],
-        single_threaded_leader: bits[1],
-        is_writer: bits[2],
-        descends_from_writer: bits[3],
-        contid,
-        writer_owns_contid: bits[4],
-        contid_owner_is_writer_ancestor: bits[5],
-    })
+    (any::<[bool; 6]>(), select(TARGET_CONTIDS.to_vec()))
+        .prop_map(|(bits, contid)| target_from_bits(bits, contid))
 }
 
 fn request() -> impl Strategy<Value = SetRequest> {
