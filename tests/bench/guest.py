@@ -41,10 +41,6 @@ def measure(*args, contid=None):
     return float(out)
 
 
-def labelled():
-    return unique_value()
-
-
 def records_per_event(key):
     """The mean number of records in the events whose SYSCALL has key."""
     log_barrier()
@@ -100,14 +96,14 @@ auditctl("-D")
 figures["fork"] = measure("fork", 200)
 
 if PROJECT:
-    figures["fork_in"] = measure("fork", 200, contid=labelled())
+    figures["fork_in"] = measure("fork", 200, contid=unique_value())
     figures["fork_out"] = measure("fork", 200)
 
     auditctl("-a", "always,exit", *B64, "-F", "key=bench-unlabelled")
     figures["event_unlabelled"] = measure("syscall", 500)
     auditctl("-D")
     auditctl("-a", "always,exit", *B64, "-F", "key=bench-labelled")
-    figures["event_labelled"] = measure("syscall", 500, contid=labelled())
+    figures["event_labelled"] = measure("syscall", 500, contid=unique_value())
     auditctl("-D")
     figures["records_unlabelled"] = records_per_event("bench-unlabelled")
     figures["records_labelled"] = records_per_event("bench-labelled")
@@ -138,7 +134,7 @@ if PROJECT:
             check=True, stdout=subprocess.PIPE, text=True).stdout)
 
     for containers in (1, 100):
-        tasks = park_in("/run/netns/bench", [labelled() for _ in range(containers)])
+        tasks = park_in("/run/netns/bench", [unique_value() for _ in range(containers)])
         figures[f"packet_{containers}"] = packets()
         os.kill(int(auditd), signal.SIGSTOP)
         figures[f"packet_{containers}_kernel"] = packets()
