@@ -38,13 +38,17 @@ static ssize_t synthetic_write(struct file *file, const char __user *ubuf,
 	if (want > AUDIT_CONTID_SYNTHETIC_MAX)
 		return -ERANGE;
 	mutex_lock(&synthetic_lock);
-	while (synthetic_count < want && !err) {
+	while (synthetic_count < want) {
+		/* A million ids take a while: let the writer be killed. */
+		if (fatal_signal_pending(current)) {
+			err = -EINTR;
+			break;
+		}
 		err = audit_contid_synthetic_add(AUDIT_CONTID_SYNTHETIC_BASE +
 						 synthetic_count);
-		if (!err)
-			synthetic_count++;
-		else if (fatal_signal_pending(current))
-			err = -EINTR;
+		if (err)
+			break;
+		synthetic_count++;
 		cond_resched();
 	}
 	while (synthetic_count > want) {
