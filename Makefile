@@ -21,6 +21,7 @@ deps:
 
 userspace: deps
 	scripts/build-audit-userspace
+	$(MAKE) -C userspace/engine O=$(CURDIR)/.cache/engine
 
 kernel: deps
 	scripts/build-kernel

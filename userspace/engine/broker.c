@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * contid-broker - sets the audit container ids of the containers an engine
+ * starts below it.
+ *
+ *   contid-broker [-v] [--socket PATH] [--] COMMAND [ARG...]
+ *
+ * The kernel lets a task label another only if the target is its
+ * descendant, is alone (no children, one thread), and, to add a task to an
+ * existing container, only the thread that made the container may do it.
+ * No OCI hook can meet that (README: "Using it with crun and podman"), so
+ * the broker does every write itself:
+ *
+ *   - it is a child subreaper and runs COMMAND (the shell or service that
+ *     starts the engine) as its child, so engines, conmons, runtimes and
+ *     containers stay below it even when their parents exit;
+ *   - it is single-threaded, so the thread that made each container is the
+ *     one that later adds exec sessions to it;
+ *   - it listens on a unix socket only root may use (mode 0600 and
+ *     SO_PEERCRED), where audit-contid-runtime asks it to label itself
+ *     ("new ID", "join ID") just before it execs crun, and to forget a
+ *     deleted container ("forget ID").
+ *
+ * It exits when COMMAND has exited and nothing is left below it, with
+ * COMMAND's status.  Requests are answered one at a time: each is a few
+ * system calls, and a client gets 2 seconds to send its request.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "engine.h"
+
+/* Candidates tried for a new container before giving up (ENOTUNIQ). */
+#define NEW_ATTEMPTS 64
+#define REQUEST_TIMEOUT_MS 2000
+
+/*
+ * Every id the broker handed out in its life, one entry each.  A deleted
+ * container's entry keeps its id (oci_id NULL) so that the id is never
+ * handed out again: its last task may still run, and the broker, as its
+ * owner, would add the new container's tasks to the old one.
+ */
+struct container {
+	char *oci_id;		/* NULL once forgotten */
+	uint64_t contid;
+};
+
+static struct container *containers;
+static size_t container_count, container_capacity;
+static int verbose;
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("contid-broker: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(125);
+}
+
+static void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("contid-broker: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static struct container *find_container(const char *oci_id)
+{
+	for (size_t i = 0; i < container_count; i++)
+		if (containers[i].oci_id && strcmp(containers[i].oci_id, oci_id) == 0)
+			return &containers[i];
+	return NULL;
+}
+
+static int contid_handed_out(uint64_t contid)
+{
+	for (size_t i = 0; i < container_count; i++)
+		if (containers[i].contid == contid)
+			return 1;
+	return 0;
+}
+
+static int add_container(const char *oci_id, uint64_t contid)
+{
+	char *name = strdup(oci_id);
+
+	if (!name)
+		return -1;
+	if (container_count == container_capacity) {
+		size_t capacity = container_capacity ? 2 * container_capacity : 16;
+		struct container *grown = realloc(containers, capacity * sizeof(*grown));
+
+		if (!grown) {
+			free(name);
+			return -1;
+		}
+		containers = grown;
+		container_capacity = capacity;
+	}
+	containers[container_count++] = (struct container){ name, contid };
+	return 0;
+}
+
+static void forget_container(struct container *c)
+{
+	free(c->oci_id);
+	c->oci_id = NULL;
+}
+
+/* The parent of @pid from /proc/PID/stat, or -1. */
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], buf[512], *close_paren;
+	int ppid, fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* "PID (COMM) STATE PPID ...": COMM may hold anything but ends at
+	 * the last ')'.
+	 */
+	close_paren = strrchr(buf, ')');
+	if (!close_paren || sscanf(close_paren + 1, " %*c %d", &ppid) != 1)
+		return -1;
+	return ppid;
+}
+
+static int below_broker(pid_t pid)
+{
+	pid_t self = getpid();
+
+	for (int depth = 0; depth < 4096 && pid > 1; depth++) {
+		pid = parent_of(pid);
+		if (pid == self)
+			return 1;
+	}
+	return 0;
+}
+
+/* Writes @contid to /proc/@pid/audit_containerid: 0 or the errno. */
+static int write_contid(pid_t pid, uint64_t contid)
+{
+	char path[64], text[24];
+	int fd, len, err = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/audit_containerid", pid);
+	len = snprintf(text, sizeof(text), "%llu", (unsigned long long)contid);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	if (write(fd, text, len) != len)
+		err = errno ? errno : EIO;
+	close(fd);
+	return err;
+}
+
+/* What a failed write means here, for the engine's user. */
+static const char *explain_write_error(int err)
+{
+	switch (err) {
+	case ESRCH:
+		return "the process is gone";
+	case EPERM:
+		return "the broker lacks CAP_AUDIT_CONTROL";
+	case EBUSY:
+		return "the process has children or threads; only a lone process can be labelled";
+	case EXDEV:
+		return "the process is not below the broker";
+	case EEXIST:
+		return "the process already has an audit container id that the broker may not replace";
+	case ENOTUNIQ:
+		return "the id is held by another orchestrator, or by a container whose signal to auditd is not yet collected";
+	default:
+		return strerror(err);
+	}
+}
+
+/* An "error ERRNO MESSAGE" reply; returns @err. */
+__attribute__((format(printf, 4, 5)))
+static int reply_error(char *reply, size_t size, int err, const char *fmt, ...)
+{
+	int n = snprintf(reply, size, "error %d ", err);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reply + n, size - n, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+static int handle_new(const struct request *req, pid_t pid, char *reply, size_t size)
+{
+	struct container *old = find_container(req->oci_id);
+	int err = ENOTUNIQ;
+
+	for (unsigned int attempt = 0; attempt < NEW_ATTEMPTS; attempt++) {
+		uint64_t contid = contid_candidate(req->oci_id, attempt);
+
+		/* Ours already, for this container's last life or another. */
+		if (contid_handed_out(contid))
+			continue;
+		err = write_contid(pid, contid);
+		if (err == ENOTUNIQ)
+			continue;
+		if (err)
+			break;
+		/* A container made again under its old name is a new one. */
+		if (old)
+			forget_container(old);
+		if (add_container(req->oci_id, contid))
+			/* The process is labelled but the broker cannot
+			 * record it: joins will fail, the label stands.
+			 */
+			note("out of memory recording container %s", req->oci_id);
+		snprintf(reply, size, "ok %llu", (unsigned long long)contid);
+		return 0;
+	}
+	if (err == ENOTUNIQ)
+		return reply_error(reply, size, err,
+				   "no free audit container id for %s after %d candidates",
+				   req->oci_id, NEW_ATTEMPTS);
+	return reply_error(reply, size, err, "cannot label pid %d for container %s: %s",
+			   pid, req->oci_id, explain_write_error(err));
+}
+
+static int handle_request(const struct request *req, pid_t pid, char *reply, size_t size)
+{
+	struct container *c = find_container(req->oci_id);
+	int err;
+
+	if (req->verb == REQUEST_FORGET) {
+		if (!c)
+			return reply_error(reply, size, ENOENT,
+					   "container %s is not known to this broker", req->oci_id);
+		snprintf(reply, size, "ok %llu", (unsigned long long)c->contid);
+		forget_container(c);
+		return 0;
+	}
+	/* The kernel says EXDEV too; this says what to do about it. */
+	if (!below_broker(pid))
+		return reply_error(reply, size, EXDEV,
+				   "pid %d is not below the broker (pid %d): start the engine under contid-broker",
+				   pid, getpid());
+	if (req->verb == REQUEST_NEW)
+		return handle_new(req, pid, reply, size);
+
+	if (!c)
+		return reply_error(reply, size, ENOENT,
+				   "container %s is not known to this broker: it was not created under it, or the broker restarted since",
+				   req->oci_id);
+	err = write_contid(pid, c->contid);
+	if (err)
+		return reply_error(reply, size, err,
+				   "cannot add pid %d to container %s (audit container id %llu): %s",
+				   pid, req->oci_id, (unsigned long long)c->contid,
+				   explain_write_error(err));
+	snprintf(reply, size, "ok %llu", (unsigned long long)c->contid);
+	return 0;
+}
+
+static void serve_connection(int listen_fd)
+{
+	char msg[ENGINE_MSG_MAX + 1], reply[ENGINE_MSG_MAX];
+	struct ucred cred;
+	socklen_t cred_len = sizeof(cred);
+	struct request req;
+	struct pollfd pfd;
+	ssize_t n;
+	int fd, err;
+
+	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) < 0) {
+		close(fd);
+		return;
+	}
+	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+	if (poll(&pfd, 1, REQUEST_TIMEOUT_MS) != 1) {
+		close(fd);
+		return;
+	}
+	n = recv(fd, msg, sizeof(msg), MSG_TRUNC);
+	if (n < 0) {
+		close(fd);
+		return;
+	}
+	if (cred.uid != 0) {
+		err = reply_error(reply, sizeof(reply), EPERM, "only root may use the broker");
+	} else if ((size_t)n >= sizeof(msg) || request_parse(msg, n, &req)) {
+		err = reply_error(reply, sizeof(reply), EINVAL, "malformed request");
+	} else {
+		err = handle_request(&req, cred.pid, reply, sizeof(reply));
+		if (verbose || err)
+			note("%s %s from pid %d: %s", request_verb_name(req.verb),
+			     req.oci_id, cred.pid, reply);
+	}
+	if (err && cred.uid != 0)
+		note("refused uid %u (pid %d): %s", cred.uid, cred.pid, reply);
+	send(fd, reply, strlen(reply), MSG_NOSIGNAL);
+	close(fd);
+}
+
+static int open_socket(const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	char dir[sizeof(addr.sun_path)], *slash;
+	mode_t old_umask;
+	int fd, probe;
+
+	if (strlen(path) >= sizeof(addr.sun_path))
+		die("socket path too long: %s", path);
+	strcpy(addr.sun_path, path);
+
+	/* The socket's own directory, root's alone, if it is missing. */
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			die("mkdir %s: %s", dir, strerror(errno));
+	}
+
+	probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (probe < 0)
+		die("socket: %s", strerror(errno));
+	if (connect(probe, (struct sockaddr *)&addr, sizeof(addr)) == 0)
+		die("a broker already listens on %s", path);
+	if (errno == ECONNREFUSED)
+		unlink(path);	/* a dead broker's */
+	close(probe);
+
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("socket: %s", strerror(errno));
+	old_umask = umask(077);
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		die("bind %s: %s", path, strerror(errno));
+	umask(old_umask);
+	if (chmod(path, 0600) < 0 || listen(fd, 64) < 0)
+		die("listen on %s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* Refuses early, and clearly, on a kernel or a user that cannot label. */
+static void check_can_label(void)
+{
+	int fd = open("/proc/self/audit_containerid", O_RDONLY | O_CLOEXEC);
+	char buf[32];
+
+	if (fd < 0 && errno == ENOENT)
+		die("this kernel has no audit container ids (/proc/self/audit_containerid)");
+	if (fd < 0)
+		die("/proc/self/audit_containerid: %s", strerror(errno));
+	if (read(fd, buf, sizeof(buf)) < 0)
+		die("cannot read audit container ids (%s): the broker needs CAP_AUDIT_CONTROL",
+		    strerror(errno));
+	close(fd);
+}
+
+static void usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+		"usage: contid-broker [-v] [--socket PATH] [--] COMMAND [ARG...]\n"
+		"Runs COMMAND below a broker that labels the containers it starts\n"
+		"through audit-contid-runtime.  The socket defaults to\n"
+		"$" BROKER_SOCKET_ENV " or " BROKER_SOCKET_DEFAULT ";\n"
+		"COMMAND finds it in $" BROKER_SOCKET_ENV ".\n");
+	exit(status);
+}
+
+int main(int argc, char *argv[])
+{
+	static const struct option options[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL }
+	};
+	const char *path = getenv(BROKER_SOCKET_ENV);
+	int listen_fd, signal_fd, status = 0, command_done = 0, opt;
+	pid_t command;
+	sigset_t signals;
+
+	if (!path || !*path)
+		path = BROKER_SOCKET_DEFAULT;
+	while ((opt = getopt_long(argc, argv, "+s:vh", options, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			path = optarg;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			usage(0);
+			break;
+		default:
+			usage(2);
+		}
+	}
+	if (optind == argc)
+		usage(2);
+
+	check_can_label();
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		die("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+	listen_fd = open_socket(path);
+
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGCHLD);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGINT);
+	sigaddset(&signals, SIGHUP);
+	sigaddset(&signals, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &signals, NULL);
+	signal_fd = signalfd(-1, &signals, SFD_CLOEXEC);
+	if (signal_fd < 0)
+		die("signalfd: %s", strerror(errno));
+
+	command = fork();
+	if (command < 0)
+		die("fork: %s", strerror(errno));
+	if (command == 0) {
+		sigprocmask(SIG_UNBLOCK, &signals, NULL);
+		setenv(BROKER_SOCKET_ENV, path, 1);
+		execvp(argv[optind], argv + optind);
+		fprintf(stderr, "contid-broker: %s: %s\n", argv[optind], strerror(errno));
+		_exit(127);
+	}
+	if (verbose)
+		note("listening on %s, running %s (pid %d)", path, argv[optind], command);
+
+	for (;;) {
+		struct pollfd pfds[2] = {
+			{ .fd = listen_fd, .events = POLLIN },
+			{ .fd = signal_fd, .events = POLLIN },
+		};
+		struct signalfd_siginfo si;
+		int wstatus;
+		pid_t pid;
+
+		if (poll(pfds, 2, -1) < 0 && errno != EINTR)
+			die("poll: %s", strerror(errno));
+		if (pfds[0].revents & POLLIN)
+			serve_connection(listen_fd);
+		if (!(pfds[1].revents & POLLIN))
+			continue;
+		if (read(signal_fd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo != SIGCHLD) {
+			/* Stopping the broker means stopping what it runs. */
+			if (!command_done)
+				kill(command, si.ssi_signo);
+			continue;
+		}
+		while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+			if (pid != command)
+				continue;
+			command_done = 1;
+			status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) :
+						      128 + WTERMSIG(wstatus);
+		}
+		if (pid < 0 && errno == ECHILD && command_done)
+			break;
+		if (command_done == 1) {
+			note("%s exited; serving the processes it left until they exit",
+			     argv[optind]);
+			command_done = 2;
+		}
+	}
+	unlink(path);
+	return status;
+}

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * crun-args.c - the command and the container id in a crun command line.
+ *
+ * crun (1.8.1, src/crun.c and src/{create,run,exec,delete}.c) parses its
+ * global options with argp in order and stops at the first operand, the
+ * command; the command parses its own options the same way and stops at
+ * the first operand, the container id.  argp hands the rest to getopt, so
+ * long options take "--opt=value" or "--opt value", may be abbreviated to
+ * an unambiguous prefix, and short options may be grouped ("-dt").  The
+ * tables below are crun's, option for option: an option that is not in
+ * them may or may not take a value, so the id after it cannot be known.
+ */
+#include <string.h>
+
+#include "engine.h"
+
+enum arg_kind { ARG_NONE, ARG_REQUIRED, ARG_OPTIONAL };
+
+struct option_spec {
+	const char *name;	/* long name, or NULL */
+	char short_name;	/* or 0 */
+	enum arg_kind arg;
+	int stops;		/* --help, --version: crun prints and exits */
+	int names_many;		/* delete --regex: the id is a pattern */
+};
+
+/* argp adds these to every parser. */
+#define ARGP_STANDARD_OPTIONS                                   \
+	{ "help", '?', ARG_NONE, 1 }, { "usage", 0, ARG_NONE, 1 }, \
+	{ "program-name", 0, ARG_REQUIRED, 0 }, { "HANG", 0, ARG_OPTIONAL, 0 }
+
+static const struct option_spec global_options[] = {
+	{ "debug", 0, ARG_NONE, 0 },
+	{ "cgroup-manager", 0, ARG_REQUIRED, 0 },
+	{ "systemd-cgroup", 0, ARG_NONE, 0 },
+	{ "log", 0, ARG_REQUIRED, 0 },
+	{ "log-format", 0, ARG_REQUIRED, 0 },
+	{ "root", 0, ARG_REQUIRED, 0 },
+	{ "rootless", 0, ARG_REQUIRED, 0 },
+	{ "version", 'v', ARG_NONE, 1 },
+	{ NULL, 'V', ARG_NONE, 1 },
+	ARGP_STANDARD_OPTIONS,
+	{ NULL }
+};
+
+/* create and run share crun's options but for run's --detach. */
+static const struct option_spec create_options[] = {
+	{ "bundle", 'b', ARG_REQUIRED, 0 },
+	{ "config", 'f', ARG_REQUIRED, 0 },
+	{ "console-socket", 0, ARG_REQUIRED, 0 },
+	{ "preserve-fds", 0, ARG_REQUIRED, 0 },
+	{ "no-pivot", 0, ARG_NONE, 0 },
+	{ "pid-file", 0, ARG_REQUIRED, 0 },
+	{ "no-subreaper", 0, ARG_NONE, 0 },
+	{ "no-new-keyring", 0, ARG_NONE, 0 },
+	ARGP_STANDARD_OPTIONS,
+	{ NULL }
+};
+
+static const struct option_spec run_options[] = {
+	{ "bundle", 'b', ARG_REQUIRED, 0 },
+	{ "config", 'f', ARG_REQUIRED, 0 },
+	{ "detach", 'd', ARG_NONE, 0 },
+	{ "console-socket", 0, ARG_REQUIRED, 0 },
+	{ "preserve-fds", 0, ARG_REQUIRED, 0 },
+	{ "pid-file", 0, ARG_REQUIRED, 0 },
+	{ "no-subreaper", 0, ARG_NONE, 0 },
+	{ "no-new-keyring", 0, ARG_NONE, 0 },
+	{ "no-pivot", 0, ARG_NONE, 0 },
+	ARGP_STANDARD_OPTIONS,
+	{ NULL }
+};
+
+static const struct option_spec exec_options[] = {
+	{ "console-socket", 0, ARG_REQUIRED, 0 },
+	{ "tty", 't', ARG_OPTIONAL, 0 },
+	{ "process", 'p', ARG_REQUIRED, 0 },
+	{ "cwd", 0, ARG_REQUIRED, 0 },
+	{ "cgroup", 0, ARG_REQUIRED, 0 },
+	{ "detach", 'd', ARG_NONE, 0 },
+	{ "user", 'u', ARG_REQUIRED, 0 },
+	{ "env", 'e', ARG_REQUIRED, 0 },
+	{ "cap", 'c', ARG_REQUIRED, 0 },
+	{ "pid-file", 0, ARG_REQUIRED, 0 },
+	{ "preserve-fds", 0, ARG_REQUIRED, 0 },
+	{ "no-new-privs", 0, ARG_NONE, 0 },
+	{ "process-label", 0, ARG_REQUIRED, 0 },
+	{ "apparmor", 0, ARG_REQUIRED, 0 },
+	ARGP_STANDARD_OPTIONS,
+	{ NULL }
+};
+
+static const struct option_spec delete_options[] = {
+	{ "force", 'f', ARG_NONE, 0 },
+	{ "regex", 'r', ARG_NONE, 0, 1 },
+	ARGP_STANDARD_OPTIONS,
+	{ NULL }
+};
+
+/* getopt_long's matching: an exact name, else a unique prefix. */
+static const struct option_spec *find_long(const struct option_spec *table,
+					   const char *name, size_t len)
+{
+	const struct option_spec *found = NULL, *o;
+
+	for (o = table; o->name || o->short_name; o++) {
+		if (!o->name || strncmp(o->name, name, len))
+			continue;
+		if (strlen(o->name) == len)
+			return o;
+		if (found)
+			return NULL;	/* ambiguous: getopt refuses it */
+		found = o;
+	}
+	return found;
+}
+
+static const struct option_spec *find_short(const struct option_spec *table,
+					    char c)
+{
+	const struct option_spec *o;
+
+	for (o = table; o->name || o->short_name; o++)
+		if (o->short_name == c)
+			return o;
+	return NULL;
+}
+
+enum scan_result { SCAN_OPERAND, SCAN_NO_OPERAND, SCAN_STOPS, SCAN_UNKNOWN };
+
+/*
+ * Skips the options of @table from argv[*i] on, as argp with
+ * ARGP_IN_ORDER does, and leaves *i at the first operand.  Sets
+ * *@names_many if an option says the operand is a pattern.
+ */
+static enum scan_result skip_options(const struct option_spec *table,
+				     int argc, char *const argv[], int *i,
+				     int *names_many)
+{
+	while (*i < argc) {
+		const char *arg = argv[*i];
+		const struct option_spec *o;
+
+		if (strcmp(arg, "--") == 0) {
+			(*i)++;
+			return *i < argc ? SCAN_OPERAND : SCAN_NO_OPERAND;
+		}
+		if (arg[0] != '-' || arg[1] == '\0')
+			return SCAN_OPERAND;
+		if (arg[1] == '-') {
+			const char *name = arg + 2, *eq = strchr(name, '=');
+			size_t len = eq ? (size_t)(eq - name) : strlen(name);
+
+			o = find_long(table, name, len);
+			if (!o || (eq && o->arg == ARG_NONE))
+				return SCAN_UNKNOWN;
+			if (o->stops)
+				return SCAN_STOPS;
+			*names_many |= o->names_many;
+			(*i)++;
+			if (o->arg == ARG_REQUIRED && !eq) {
+				if (*i >= argc)
+					return SCAN_UNKNOWN;
+				(*i)++;
+			}
+			continue;
+		}
+		/* A group of short options: "-d", "-dt", "-bDIR", "-b DIR". */
+		(*i)++;
+		for (const char *c = arg + 1; *c; c++) {
+			o = find_short(table, *c);
+			if (!o)
+				return SCAN_UNKNOWN;
+			if (o->stops)
+				return SCAN_STOPS;
+			*names_many |= o->names_many;
+			if (o->arg == ARG_NONE)
+				continue;
+			if (c[1] == '\0' && o->arg == ARG_REQUIRED) {
+				if (*i >= argc)
+					return SCAN_UNKNOWN;
+				(*i)++;
+			}
+			break;	/* the rest of the group is the value */
+		}
+	}
+	return SCAN_NO_OPERAND;
+}
+
+static const struct {
+	const char *name;
+	enum crun_action action;
+	const struct option_spec *options;
+} labelled_commands[] = {
+	{ "create", CRUN_NEW, create_options },
+	{ "run", CRUN_NEW, run_options },
+	{ "exec", CRUN_JOIN, exec_options },
+	{ "delete", CRUN_FORGET, delete_options },
+};
+
+void crun_parse(int argc, char *const argv[], struct crun_command *cmd)
+{
+	int i = 1, names_many = 0;
+	size_t k;
+
+	*cmd = (struct crun_command){ .action = CRUN_PASS };
+	switch (skip_options(global_options, argc, argv, &i, &names_many)) {
+	case SCAN_OPERAND:
+		break;
+	case SCAN_UNKNOWN:
+		cmd->action = CRUN_UNPARSED;
+		cmd->error = "an unknown global option";
+		return;
+	default:	/* no command, or --help/--version: crun answers */
+		return;
+	}
+	cmd->command = argv[i++];
+	for (k = 0; k < sizeof(labelled_commands) / sizeof(labelled_commands[0]); k++)
+		if (strcmp(cmd->command, labelled_commands[k].name) == 0)
+			break;
+	if (k == sizeof(labelled_commands) / sizeof(labelled_commands[0]))
+		return;	/* state, start, kill, ...: nothing to label */
+
+	switch (skip_options(labelled_commands[k].options, argc, argv, &i,
+			     &names_many)) {
+	case SCAN_OPERAND:
+		cmd->action = labelled_commands[k].action;
+		cmd->oci_id = argv[i];
+		break;
+	case SCAN_STOPS:	/* --help: crun prints it and makes nothing */
+		return;
+	case SCAN_NO_OPERAND:
+		/* crun refuses it too; delete makes nothing either way */
+		if (labelled_commands[k].action == CRUN_FORGET)
+			return;
+		cmd->action = CRUN_UNPARSED;
+		cmd->error = "no container id";
+		return;
+	case SCAN_UNKNOWN:
+		if (labelled_commands[k].action == CRUN_FORGET)
+			return;
+		cmd->action = CRUN_UNPARSED;
+		cmd->error = "an unknown option, or one missing its value";
+		return;
+	}
+	/* delete --regex names many containers: their entries stay. */
+	if (names_many) {
+		cmd->action = CRUN_PASS;
+		cmd->oci_id = NULL;
+	}
+}

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * protocol.c - the broker's requests and replies, and the audit id a
+ * container gets from its OCI id.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+static const char *const verb_names[] = {
+	[REQUEST_NEW] = "new",
+	[REQUEST_JOIN] = "join",
+	[REQUEST_FORGET] = "forget",
+};
+
+const char *request_verb_name(enum request_verb verb)
+{
+	return verb_names[verb];
+}
+
+int oci_id_valid(const char *id)
+{
+	size_t len = strlen(id);
+
+	if (len == 0 || len > OCI_ID_MAX || id[0] == '.')
+		return 0;
+	for (const char *c = id; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || strchr("_+-.", *c)))
+			return 0;
+	return 1;
+}
+
+int request_parse(const char *msg, size_t len, struct request *req)
+{
+	const char *space = memchr(msg, ' ', len);
+	size_t verb_len, id_len;
+	unsigned int v;
+
+	if (!space)
+		return -1;
+	verb_len = space - msg;
+	id_len = len - verb_len - 1;
+	for (v = 0; v < sizeof(verb_names) / sizeof(verb_names[0]); v++)
+		if (strlen(verb_names[v]) == verb_len &&
+		    memcmp(msg, verb_names[v], verb_len) == 0)
+			break;
+	if (v == sizeof(verb_names) / sizeof(verb_names[0]) ||
+	    id_len > OCI_ID_MAX || memchr(space + 1, '\0', id_len))
+		return -1;
+	req->verb = v;
+	memcpy(req->oci_id, space + 1, id_len);
+	req->oci_id[id_len] = '\0';
+	return oci_id_valid(req->oci_id) ? 0 : -1;
+}
+
+int request_format(const struct request *req, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s %s", request_verb_name(req->verb),
+			 req->oci_id);
+
+	return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
+uint64_t contid_step(uint64_t first, unsigned int attempt)
+{
+	uint64_t id = first + attempt;
+
+	/* Past the unset value (at it, or wrapped beyond it): one more. */
+	if (id < first || id == CONTID_UNSET)
+		id++;
+	return id;
+}
+
+uint64_t contid_candidate(const char *oci_id, unsigned int attempt)
+{
+	uint64_t hash = 0xcbf29ce484222325ULL;	/* FNV-1a, 64 bit */
+
+	for (const unsigned char *c = (const unsigned char *)oci_id; *c; c++)
+		hash = (hash ^ *c) * 0x100000001b3ULL;
+	return contid_step(hash, attempt);
+}
+
+int reply_parse(const char *msg, uint64_t *contid, const char **message)
+{
+	unsigned long long value;
+	char *end;
+	long err;
+
+	if (strncmp(msg, "ok ", 3) == 0) {
+		if (msg[3] < '0' || msg[3] > '9')
+			return -1;
+		errno = 0;
+		value = strtoull(msg + 3, &end, 10);
+		if (errno || *end || value == CONTID_UNSET)
+			return -1;
+		*contid = value;
+		return 0;
+	}
+	if (strncmp(msg, "error ", 6) == 0) {
+		if (msg[6] < '1' || msg[6] > '9')
+			return -1;
+		err = strtol(msg + 6, &end, 10);
+		if (err > 4095 || *end != ' ')
+			return -1;
+		*message = end + 1;
+		return (int)err;
+	}
+	return -1;
+}
