@@ -1,0 +1,156 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Helpers for the engine tests (t/80-crun.t, t/82-podman.t): an OCI bundle
+made from busybox-static, contid-broker running a small command shell that
+the test drives, and the audit id the broker derives from an OCI id."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+from contid import wait_until
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+ENGINE = os.path.join(REPO, ".cache", "engine")
+BROKER = os.path.join(ENGINE, "contid-broker")
+RUNTIME = os.path.join(ENGINE, "audit-contid-runtime")
+CRUN = "/usr/bin/crun"
+UNSET = 18446744073709551615
+ENGINE_TIMEOUT = 300
+
+
+def fnv1a64(text):
+    """The broker's first candidate id for an OCI id (engine.h)."""
+    h = 0xCBF29CE484222325
+    for b in text.encode():
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h if h != UNSET else 0
+
+
+def scratch(name):
+    """A fresh directory for one test, removed at exit by the caller."""
+    return tempfile.mkdtemp(prefix=f"contid-{name}-")
+
+
+def make_rootfs(where):
+    """A root filesystem of busybox-static and its applets' links."""
+    rootfs = os.path.join(where, "rootfs")
+    for d in ("bin", "proc", "dev", "sys", "tmp"):
+        os.makedirs(os.path.join(rootfs, d), exist_ok=True)
+    shutil.copy("/bin/busybox", os.path.join(rootfs, "bin", "busybox"))
+    for applet in ("sh", "sleep", "mkdir", "cat", "echo", "true"):
+        os.symlink("busybox", os.path.join(rootfs, "bin", applet))
+    return rootfs
+
+
+def make_bundle(where, args, hooks=None):
+    """An OCI bundle: busybox rootfs and crun's default spec, with `args`
+    as the process and `hooks` (OCI hooks) added.  Returns its path."""
+    bundle = os.path.join(where, "bundle")
+    os.makedirs(bundle)
+    make_rootfs(bundle)
+    subprocess.run([CRUN, "spec"], cwd=bundle, check=True)
+    with open(os.path.join(bundle, "config.json")) as f:
+        spec = json.load(f)
+    spec["process"]["terminal"] = False
+    spec["process"]["args"] = args
+    if hooks:
+        spec["hooks"] = hooks
+    with open(os.path.join(bundle, "config.json"), "w") as f:
+        json.dump(spec, f)
+    return bundle
+
+
+# The broker's command: runs what the test asks, one request per line
+# ({"argv": [...], "env": {...}}), and answers {"rc", "out", "err"}.  The
+# commands' output goes to files, not pipes: a detached container keeps
+# crun's stdout open.
+SHELL = r"""
+import json, os, subprocess, sys, tempfile
+print(json.dumps({"pid": os.getpid(),
+                  "socket": os.environ.get("AUDIT_CONTID_BROKER")}), flush=True)
+for line in sys.stdin:
+    req = json.loads(line)
+    env = dict(os.environ, **req.get("env", {}))
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        try:
+            rc = subprocess.run(req["argv"], env=env, stdin=subprocess.DEVNULL,
+                                stdout=out, stderr=err, timeout=req["timeout"]).returncode
+        except subprocess.TimeoutExpired:
+            rc = "timeout"
+        out.seek(0)
+        err.seek(0)
+        print(json.dumps({"rc": rc, "out": out.read().decode(errors="replace"),
+                          "err": err.read().decode(errors="replace")}), flush=True)
+"""
+
+
+class Broker:
+    """contid-broker running SHELL: `run(argv)` runs argv below the broker
+    and returns (rc, stdout, stderr)."""
+
+    def __init__(self, socket_path):
+        self.socket = socket_path
+        self.proc = subprocess.Popen(
+            [BROKER, "--socket", socket_path, "--", sys.executable, "-c", SHELL],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            start_new_session=True)
+        hello = json.loads(self.proc.stdout.readline())
+        self.shell_pid = hello["pid"]
+        assert hello["socket"] == socket_path, hello
+
+    def run(self, argv, env=None, timeout=ENGINE_TIMEOUT):
+        self.proc.stdin.write(json.dumps({"argv": argv, "env": env or {},
+                                          "timeout": timeout}) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the broker's shell is gone")
+        reply = json.loads(line)
+        return reply["rc"], reply["out"], reply["err"]
+
+    def crash(self):
+        """SIGKILL to the broker alone: what it ran lives on, orphaned."""
+        self.proc.kill()
+        self.proc.wait()
+
+    def stop(self, seconds=60):
+        """Ends the shell; the broker exits once nothing is left below it.
+        Returns the broker's exit status."""
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                return self.proc.wait(seconds)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        else:
+            try:
+                os.kill(self.shell_pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return self.proc.wait()
+
+
+def container_pid(crun_argv, oci_id):
+    """The pid of a container's init, from `crun state`, or None."""
+    state = subprocess.run([*crun_argv, "state", oci_id], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True)
+    if state.returncode:
+        return None
+    return json.loads(state.stdout)["pid"] or None
+
+
+def gone(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def wait_gone(pid, seconds=60):
+    wait_until(lambda: gone(pid), f"pid {pid} to exit", seconds)

@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+# crun containers labelled by contid-broker and audit-contid-runtime (issue
+# 11), with bundles made from busybox-static: a container's syscalls carry
+# its CONTAINER_ID, `crun exec` joins it, two containers get two ids, the
+# drop record comes when a container's last task is gone, and
+# `ausearch --contid` shows one container's life.  Then what cannot work
+# and must say so: a hook trying the write (EXDEV), an engine outside the
+# broker, an exec after the broker restarted.
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from contid import *  # noqa: E402,F403
+from engine import *  # noqa: E402,F403
+
+work = scratch("crun")
+sock = os.path.join(work, "broker.sock")
+crun = [CRUN, "--root", os.path.join(work, "state")]
+runtime = [RUNTIME, *crun[1:]]
+key = f"contid-crun-{os.getpid()}"
+
+
+def bundle_for(name, hooks=None):
+    """A bundle whose container marks its start with an audited mkdir."""
+    return make_bundle(os.path.join(work, name),
+                       ["/bin/sh", "-c", f"mkdir /dev/shm/start-{name}; exec sleep 1000"],
+                       hooks)
+
+
+def run_outside(argv, env=None):
+    """Runs argv from the test itself, not below any broker: (rc, stderr).
+    stdout goes to /dev/null: a detached container keeps it open."""
+    with tempfile.TemporaryFile() as err:
+        rc = subprocess.run(argv, env=dict(os.environ, **(env or {})),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=err, timeout=ENGINE_TIMEOUT).returncode
+        err.seek(0)
+        return rc, err.read().decode(errors="replace")
+
+
+def start_marked(name):
+    return wait_record("PATH", f'name="/dev/shm/start-{name}"', ENGINE_TIMEOUT)
+
+
+def drop_record(contid):
+    return records("CONTAINER_OP", f"op=drop opid=\\d+ contid=-1 old-contid={contid} res=1$")
+
+
+def kill_container(name, runner=None):
+    """SIGKILL to the container's init; with `runner`, deletes it through
+    the wrapper below the broker too."""
+    pid = container_pid(crun, name)
+    run_outside([*crun, "kill", name, "KILL"])
+    if pid:
+        wait_gone(pid)
+    if runner:
+        return runner.run([*runtime, "delete", name])
+    return run_outside([*crun, "delete", "--force", name])
+
+
+auditctl("-a", "always,exit", "-F", "arch=b64", "-S", "mkdir", "-S", "mkdirat",
+         "-F", f"key={key}")
+brokers = []
+try:
+    broker = Broker(sock)
+    brokers.append(broker)
+    eq(os.stat(sock).st_mode & 0o777, 0o600, "the broker's socket is root's alone (0600)")
+    rc, err = run_outside([BROKER, "--socket", sock, "true"])
+    ok(rc == 125 and "already listens" in err, "a second broker on its socket refuses to start", err)
+
+    # Two containers, each labelled from its init on.
+    contids = {}
+    for name in ("c1", "c2"):
+        rc, out, err = broker.run([*runtime, "run", "-d", "--bundle", bundle_for(name), name])
+        ok(rc == 0, f"crun run -d {name}, through the wrapper, below the broker", err)
+        contids[name] = get_contid(container_pid(crun, name))
+        eq(contids[name], str(fnv1a64(name)), f"{name}'s init has the id derived from its OCI id")
+    ok(contids["c1"] != contids["c2"], "two containers get two ids")
+    for name in ("c1", "c2"):
+        eq(event_contids(start_marked(name)), [contids[name]],
+           f"{name}'s own syscall (its mkdir) carries its CONTAINER_ID")
+    line = wait_record("TRUSTED_APP", 'op=container-create oci-id="c1" res=success')
+    eq(event_contids(line), [contids["c1"]],
+       "the wrapper's TRUSTED_APP record names the OCI id, in an event with the container's id")
+
+    # crun exec joins the container.
+    rc, out, err = broker.run([*runtime, "exec", "c1", "mkdir", "/dev/shm/exec-c1"])
+    ok(rc == 0, "crun exec c1, through the wrapper", err)
+    line = wait_record("PATH", 'name="/dev/shm/exec-c1"')
+    eq(event_contids(line), [contids["c1"]], "the exec'd command's syscall carries c1's id")
+    sets = records("CONTAINER_OP", f"op=set opid=\\d+ contid={contids['c1']} old-contid=-1 res=1$")
+    eq(len(sets), 2, "c1 has two op=set records: its init's runtime, and the exec's")
+    eq(drop_record(contids["c1"]), [], "no drop record while c1 runs")
+
+    # The last task gone: the drop record.  delete makes the broker forget.
+    for name in ("c1", "c2"):
+        rc, out, err = kill_container(name, broker)
+        ok(rc == 0, f"crun delete {name}, through the wrapper", err)
+        wait_until(lambda: drop_record(contids[name]), f"{name}'s drop record")
+        ok(True, f"{name}'s drop record comes once its last task is gone")
+    rc, out, err = broker.run([*runtime, "exec", "c1", "true"])
+    ok(rc == 1 and "container c1 is not known to this broker" in err,
+       "after delete, the broker has forgotten c1", err)
+
+    # One container's whole life in ausearch.
+    log_barrier()
+    search = subprocess.run(["ausearch", "--input", AUDIT_LOG, "-i", "--contid", contids["c1"]],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            errors="replace").stdout
+    for what, text in (("its op=set records", "op=set"), ("the OCI id", 'oci-id=c1'),
+                       ("its start", "/dev/shm/start-c1"), ("the exec", "/dev/shm/exec-c1"),
+                       ("its drop", "op=drop")):
+        ok(text in search, f"ausearch --contid <c1's id> shows {what}", search)
+    ok("start-c2" not in search and "oci-id=c2" not in search,
+       "... and nothing of c2", search)
+
+    # Why not a hook: crun forks its hooks, siblings of the container's
+    # init, so the write fails with EXDEV and the container stays unset.
+    result = os.path.join(work, "hook-result")
+    hook = f"""
+import errno, json, os, sys
+pid = json.load(sys.stdin)["pid"]
+fd = os.open(f"/proc/{{pid}}/audit_containerid", os.O_WRONLY)
+try:
+    os.write(fd, b"{fnv1a64('hooked')}")
+    result = "OK"
+except OSError as e:
+    result = errno.errorcode[e.errno]
+open({result!r}, "w").write(result)
+"""
+    hooks = {"createRuntime": [{"path": sys.executable, "args": ["python3", "-c", hook]}]}
+    rc, err = run_outside([*crun, "run", "-d", "--bundle", bundle_for("hooked", hooks), "hooked"])
+    ok(rc == 0, "crun run with a createRuntime hook that writes the container's id", err)
+    eq(open(result).read() if os.path.exists(result) else None, "EXDEV",
+       "the hook's write fails with EXDEV")
+    eq(get_contid(container_pid(crun, "hooked")), str(UNSET), "... and the container stays unset")
+    wait_record("CONTAINER_OP", f"op=set opid=\\d+ contid={fnv1a64('hooked')} old-contid=-1 res=0$")
+    ok(True, "... and the attempt is logged with res=0")
+    kill_container("hooked")
+
+    # An engine outside the broker: refused before crun runs, or, if asked,
+    # run unlabelled with a warning and a res=failed record.
+    outside = {"AUDIT_CONTID_BROKER": sock}
+    rc, err = run_outside([*runtime, "run", "-d", "--bundle", bundle_for("out1"), "out1"], outside)
+    ok(rc == 1 and "is not below the broker" in err and "refusing to run container out1" in err,
+       "the wrapper outside the broker refuses, and says why", err)
+    eq(container_pid(crun, "out1"), None, "... and crun did not run")
+    rc, err = run_outside([*runtime, "run", "-d", "--bundle", bundle_for("out2"), "out2"],
+                          dict(outside, AUDIT_CONTID_UNLABELLED="warn"))
+    ok(rc == 0 and "out2 runs WITHOUT an audit container id" in err,
+       "with AUDIT_CONTID_UNLABELLED=warn it warns and runs crun", err)
+    eq(get_contid(container_pid(crun, "out2")), str(UNSET), "... the container is unlabelled")
+    wait_record("TRUSTED_APP", 'op=container-create oci-id="out2" res=failed reason="broker-refused"')
+    ok(True, "... and a TRUSTED_APP record says res=failed reason=broker-refused")
+    kill_container("out2")
+    rc, err = run_outside([*runtime, "run", "-d", "--bundle", bundle_for("out3"), "out3"],
+                          {"AUDIT_CONTID_BROKER": os.path.join(work, "none.sock")})
+    ok(rc == 1 and "no broker at" in err and "refusing" in err,
+       "with no broker at all, the wrapper refuses and says so", err)
+    # As nobody: the socket's mode keeps every other user out.
+    with tempfile.TemporaryFile() as errf:
+        rc = subprocess.run([*runtime, "exec", "c2", "true"], user=65534, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=errf,
+                            env=dict(os.environ, **outside)).returncode
+        errf.seek(0)
+        err = errf.read().decode()
+    ok(rc == 1 and "Permission denied" in err, "a user other than root cannot reach the broker", err)
+
+    # An exec after the broker restarted: the new broker does not know the
+    # container, and could not add to it (it is not its owner): refused.
+    rc, out, err = broker.run([*runtime, "run", "-d", "--bundle", bundle_for("c4"), "c4"])
+    ok(rc == 0, "crun run -d c4 below the first broker", err)
+    pid4 = container_pid(crun, "c4")
+    broker.crash()
+    broker = Broker(sock)
+    brokers.append(broker)
+    ok(True, "a new broker starts on the dead one's socket")
+    rc, out, err = broker.run([*runtime, "exec", "c4", "mkdir", "/dev/shm/exec-c4"])
+    ok(rc == 1 and "container c4 is not known to this broker" in err and "refusing" in err,
+       "crun exec c4 after the restart is refused, and says why", err)
+    log_barrier()
+    eq(records("PATH", 'name="/dev/shm/exec-c4"'), [], "... nothing ran in the container")
+    eq(get_contid(pid4), str(fnv1a64("c4")), "... and c4 keeps its id")
+    kill_container("c4")
+    eq(broker.stop(), 0, "the broker exits with its command's status once nothing is below it")
+finally:
+    for b in brokers:
+        b.stop(5)
+    listed = subprocess.run([*crun, "list", "-q"], stdout=subprocess.PIPE, text=True).stdout
+    for name in listed.split():
+        subprocess.run([*crun, "delete", "--force", name], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    auditctl("-d", "always,exit", "-F", "arch=b64", "-S", "mkdir", "-S", "mkdirat",
+             "-F", f"key={key}")
+    shutil.rmtree(work, ignore_errors=True)
+done()
