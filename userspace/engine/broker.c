@@ -197,9 +197,9 @@ static const char *explain_write_error(int err)
 	case EXDEV:
 		return "the process is not below the broker";
 	case EEXIST:
-		return "the process already has an audit container id that the broker may not replace";
+		return "the process has an audit container id the broker may not replace";
 	case ENOTUNIQ:
-		return "the id is held by another orchestrator, or by a container whose signal to auditd is not yet collected";
+		return "the id is another orchestrator's, or still kept for auditd";
 	default:
 		return strerror(err);
 	}

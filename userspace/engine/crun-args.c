@@ -25,10 +25,12 @@ struct option_spec {
 	int names_many;		/* delete --regex: the id is a pattern */
 };
 
-/* argp adds these to every parser. */
-#define ARGP_STANDARD_OPTIONS                                   \
-	{ "help", '?', ARG_NONE, 1 }, { "usage", 0, ARG_NONE, 1 }, \
-	{ "program-name", 0, ARG_REQUIRED, 0 }, { "HANG", 0, ARG_OPTIONAL, 0 }
+/* argp adds these to every parser (the table's last entries). */
+#define ARGP_STANDARD_OPTION(name, short_name, arg, stops) { name, short_name, arg, stops }
+#define ARGP_HELP ARGP_STANDARD_OPTION("help", '?', ARG_NONE, 1)
+#define ARGP_USAGE ARGP_STANDARD_OPTION("usage", 0, ARG_NONE, 1)
+#define ARGP_PROGRAM_NAME ARGP_STANDARD_OPTION("program-name", 0, ARG_REQUIRED, 0)
+#define ARGP_HANG ARGP_STANDARD_OPTION("HANG", 0, ARG_OPTIONAL, 0)
 
 static const struct option_spec global_options[] = {
 	{ "debug", 0, ARG_NONE, 0 },
@@ -40,7 +42,7 @@ static const struct option_spec global_options[] = {
 	{ "rootless", 0, ARG_REQUIRED, 0 },
 	{ "version", 'v', ARG_NONE, 1 },
 	{ NULL, 'V', ARG_NONE, 1 },
-	ARGP_STANDARD_OPTIONS,
+	ARGP_HELP, ARGP_USAGE, ARGP_PROGRAM_NAME, ARGP_HANG,
 	{ NULL }
 };
 
@@ -54,7 +56,7 @@ static const struct option_spec create_options[] = {
 	{ "pid-file", 0, ARG_REQUIRED, 0 },
 	{ "no-subreaper", 0, ARG_NONE, 0 },
 	{ "no-new-keyring", 0, ARG_NONE, 0 },
-	ARGP_STANDARD_OPTIONS,
+	ARGP_HELP, ARGP_USAGE, ARGP_PROGRAM_NAME, ARGP_HANG,
 	{ NULL }
 };
 
@@ -68,7 +70,7 @@ static const struct option_spec run_options[] = {
 	{ "no-subreaper", 0, ARG_NONE, 0 },
 	{ "no-new-keyring", 0, ARG_NONE, 0 },
 	{ "no-pivot", 0, ARG_NONE, 0 },
-	ARGP_STANDARD_OPTIONS,
+	ARGP_HELP, ARGP_USAGE, ARGP_PROGRAM_NAME, ARGP_HANG,
 	{ NULL }
 };
 
@@ -87,14 +89,14 @@ static const struct option_spec exec_options[] = {
 	{ "no-new-privs", 0, ARG_NONE, 0 },
 	{ "process-label", 0, ARG_REQUIRED, 0 },
 	{ "apparmor", 0, ARG_REQUIRED, 0 },
-	ARGP_STANDARD_OPTIONS,
+	ARGP_HELP, ARGP_USAGE, ARGP_PROGRAM_NAME, ARGP_HANG,
 	{ NULL }
 };
 
 static const struct option_spec delete_options[] = {
 	{ "force", 'f', ARG_NONE, 0 },
 	{ "regex", 'r', ARG_NONE, 0, 1 },
-	ARGP_STANDARD_OPTIONS,
+	ARGP_HELP, ARGP_USAGE, ARGP_PROGRAM_NAME, ARGP_HANG,
 	{ NULL }
 };
 

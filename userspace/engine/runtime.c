@@ -125,13 +125,18 @@ static int ask_broker(const struct request *req, uint64_t *contid,
 	}
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		err = errno;
-		snprintf(why, why_size, "no broker at %s (%s): is the engine running under contid-broker?",
+		snprintf(why, why_size,
+			 "no broker at %s (%s): is the engine running under contid-broker?",
 			 path, strerror(err));
 		close(fd);
 		return err;
 	}
-	if (send(fd, msg, len, MSG_NOSIGNAL) != len ||
-	    (n = recv(fd, msg, sizeof(msg) - 1, 0)) <= 0) {
+	n = send(fd, msg, len, MSG_NOSIGNAL);
+	if (n == len)
+		n = recv(fd, msg, sizeof(msg) - 1, 0);
+	else
+		n = -1;
+	if (n <= 0) {
 		err = errno ? errno : ECONNRESET;
 		snprintf(why, why_size, "the broker at %s did not answer (%s)", path,
 			 strerror(err));
@@ -164,7 +169,7 @@ static void unlabelled(char *argv[], const struct crun_command *cmd,
 {
 	if (!warn_only()) {
 		fprintf(stderr,
-			PROG ": %s; refusing to %s container %s unlabelled (AUDIT_CONTID_UNLABELLED=warn runs it unlabelled)\n",
+			"audit-contid-runtime: %s; refusing to %s container %s unlabelled (AUDIT_CONTID_UNLABELLED=warn runs it unlabelled)\n",
 			why, cmd->command, cmd->oci_id ? cmd->oci_id : "?");
 		exit(1);
 	}
@@ -223,7 +228,8 @@ int main(int argc, char *argv[])
 	case CRUN_FORGET:
 		return delete_then_forget(argv, &cmd);
 	case CRUN_UNPARSED:
-		snprintf(why, sizeof(why), "cannot find the container id in this %s command line: %s",
+		snprintf(why, sizeof(why),
+			 "cannot find the container id in this %s command line: %s",
 			 cmd.command ? cmd.command : "crun", cmd.error);
 		unlabelled(argv, &cmd, op, "unreadable-command-line", why);
 		break;

@@ -44,20 +44,23 @@ static void check_crun(const char *line, const char *want)
 	if (strcmp(got, want))
 		printf("#   got: %s\n", got);
 	if (cmd.action == CRUN_UNPARSED)
-		check(cmd.error != NULL, "  ... and says why");
+		check(!!cmd.error, "  ... and says why");
 }
 
 static void test_crun_parse(void)
 {
 	/* What the engines send. */
 	check_crun("create c1", "new c1");
-	check_crun("--root /run/crun --log /l --log-format json --systemd-cgroup create --bundle /b --pid-file /p c1",
+	/* podman's: crun's global options, then create's. */
+	check_crun("--root /run/crun --log /l --log-format json --systemd-cgroup create -b /b c1",
 		   "new c1");
+	check_crun("create --bundle /b --pid-file /p --console-socket /s --no-pivot c1", "new c1");
 	check_crun("--cgroup-manager disabled run c2", "new c2");
 	check_crun("--root=/r run -d -b /b c3", "new c3");
 	check_crun("run -db/b c4", "new c4");
 	check_crun("run --bun /b --no-piv c5", "new c5");
-	check_crun("--debug create --console-socket /s --preserve-fds 2 --no-new-keyring c6", "new c6");
+	check_crun("--debug create --console-socket /s --preserve-fds 2 --no-new-keyring c6",
+		   "new c6");
 	check_crun("exec --pid-file /p --process /f --detach c1", "join c1");
 	check_crun("exec -t c1 sh", "join c1");
 	check_crun("exec --tty c1 sh -c true", "join c1");
@@ -166,7 +169,8 @@ static void test_replies(void)
 	check_reply("ok 12x", -1, 0, NULL);
 	check_reply("ok ", -1, 0, NULL);
 	check_reply("error 2 container c1 is not known", 2, 0, "container c1 is not known");
-	check_reply("error 18 pid 7 is not below the broker", 18, 0, "pid 7 is not below the broker");
+	check_reply("error 18 pid 7 is not below the broker", 18, 0,
+		    "pid 7 is not below the broker");
 	check_reply("error 0 x", -1, 0, NULL);
 	check_reply("error -2 x", -1, 0, NULL);
 	check_reply("error 2", -1, 0, NULL);
@@ -178,15 +182,18 @@ static void test_replies(void)
 static void test_contids(void)
 {
 	/* FNV-1a 64 test vectors (Fowler, Noll, Vo). */
-	check(contid_candidate("a", 0) == 0xaf63dc4c8601ec8cULL, "the first id of \"a\" is its FNV-1a");
+	check(contid_candidate("a", 0) == 0xaf63dc4c8601ec8cULL,
+	      "the first id of \"a\" is its FNV-1a");
 	check(contid_candidate("foobar", 0) == 0x85944171f73967e8ULL,
 	      "the first id of \"foobar\" is its FNV-1a");
 	check(contid_candidate("a", 3) == 0xaf63dc4c8601ec8fULL, "later candidates step by one");
 	check(contid_candidate("c1", 0) != contid_candidate("c2", 0), "c1 and c2 differ");
 	check(contid_step(5, 0) == 5 && contid_step(5, 3) == 8, "contid_step adds");
-	check(contid_step(CONTID_UNSET - 1, 0) == CONTID_UNSET - 1, "the last id before unset is one");
+	check(contid_step(CONTID_UNSET - 1, 0) == CONTID_UNSET - 1,
+	      "the last id before unset is one");
 	check(contid_step(CONTID_UNSET - 1, 1) == 0, "unset is skipped ...");
-	check(contid_step(CONTID_UNSET - 1, 2) == 1, "... and the steps after it wrap without a repeat");
+	check(contid_step(CONTID_UNSET - 1, 2) == 1,
+	      "... and the steps after it wrap without a repeat");
 	check(contid_step(CONTID_UNSET, 0) == 0 && contid_step(CONTID_UNSET, 1) == 1,
 	      "a hash equal to unset starts at 0");
 }
