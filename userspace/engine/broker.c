@@ -25,6 +25,7 @@
  * COMMAND's status.  Requests are answered one at a time: each is a few
  * system calls, and a client gets 2 seconds to send its request.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -39,11 +40,16 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "engine.h"
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77		/* Linux 6.5 */
+#endif
 
 /* Candidates tried for a new container before giving up (ENOTUNIQ). */
 #define NEW_ATTEMPTS 64
@@ -167,21 +173,66 @@ static int below_broker(pid_t pid)
 	return 0;
 }
 
-/* Writes @contid to /proc/@pid/audit_containerid: 0 or the errno. */
-static int write_contid(pid_t pid, uint64_t contid)
+/*
+ * Writes @contid to /proc/@pid/audit_containerid: 0 or the errno.  With
+ * the requester's @pidfd (or -1 on a kernel without SO_PEERPIDFD), checks
+ * that the file opened is the requester's: if the requester is still
+ * alive once the file is open, its pid was not reused in between.
+ */
+static int write_contid(pid_t pid, int pidfd, uint64_t contid)
 {
 	char path[64], text[24];
 	int fd, len, err = 0;
+	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/audit_containerid", pid);
 	len = snprintf(text, sizeof(text), "%llu", (unsigned long long)contid);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno;
-	if (write(fd, text, len) != len)
-		err = errno ? errno : EIO;
+	if (pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
+		close(fd);
+		return ESRCH;
+	}
+	n = write(fd, text, len);
+	if (n < 0)
+		err = errno;
+	else if (n != len)
+		err = EIO;
 	close(fd);
 	return err;
+}
+
+/* Whether a task still carries @contid (a container still running). */
+static int contid_in_use(uint64_t contid)
+{
+	char path[300], text[24], want[24];
+	DIR *proc = opendir("/proc");
+	struct dirent *d;
+	int found = 0;
+
+	if (!proc)
+		return 1;	/* cannot tell: assume it is */
+	snprintf(want, sizeof(want), "%llu", (unsigned long long)contid);
+	while (!found && (d = readdir(proc))) {
+		ssize_t n;
+		int fd;
+
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/audit_containerid", d->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, text, sizeof(text) - 1);
+		close(fd);
+		if (n > 0) {
+			text[n] = '\0';
+			found = strcmp(text, want) == 0;
+		}
+	}
+	closedir(proc);
+	return found;
 }
 
 /* What a failed write means here, for the engine's user. */
@@ -218,10 +269,17 @@ static int reply_error(char *reply, size_t size, int err, const char *fmt, ...)
 	return err;
 }
 
-static int handle_new(const struct request *req, pid_t pid, char *reply, size_t size)
+static int handle_new(const struct request *req, pid_t pid, int pidfd, char *reply,
+		      size_t size)
 {
 	struct container *old = find_container(req->oci_id);
 	int err = ENOTUNIQ;
+
+	/* A name made again is a new container, unless the old one runs. */
+	if (old && contid_in_use(old->contid))
+		return reply_error(reply, size, EEXIST,
+				   "container %s already runs with audit container id %llu",
+				   req->oci_id, (unsigned long long)old->contid);
 
 	for (unsigned int attempt = 0; attempt < NEW_ATTEMPTS; attempt++) {
 		uint64_t contid = contid_candidate(req->oci_id, attempt);
@@ -229,7 +287,7 @@ static int handle_new(const struct request *req, pid_t pid, char *reply, size_t 
 		/* Ours already, for this container's last life or another. */
 		if (contid_handed_out(contid))
 			continue;
-		err = write_contid(pid, contid);
+		err = write_contid(pid, pidfd, contid);
 		if (err == ENOTUNIQ)
 			continue;
 		if (err)
@@ -253,7 +311,8 @@ static int handle_new(const struct request *req, pid_t pid, char *reply, size_t 
 			   pid, req->oci_id, explain_write_error(err));
 }
 
-static int handle_request(const struct request *req, pid_t pid, char *reply, size_t size)
+static int handle_request(const struct request *req, pid_t pid, int pidfd, char *reply,
+			  size_t size)
 {
 	struct container *c = find_container(req->oci_id);
 	int err;
@@ -272,13 +331,13 @@ static int handle_request(const struct request *req, pid_t pid, char *reply, siz
 				   "pid %d is not below the broker (pid %d): start the engine under contid-broker",
 				   pid, getpid());
 	if (req->verb == REQUEST_NEW)
-		return handle_new(req, pid, reply, size);
+		return handle_new(req, pid, pidfd, reply, size);
 
 	if (!c)
 		return reply_error(reply, size, ENOENT,
 				   "container %s is not known to this broker: it was not created under it, or the broker restarted since",
 				   req->oci_id);
-	err = write_contid(pid, c->contid);
+	err = write_contid(pid, pidfd, c->contid);
 	if (err)
 		return reply_error(reply, size, err,
 				   "cannot add pid %d to container %s (audit container id %llu): %s",
@@ -293,10 +352,11 @@ static void serve_connection(int listen_fd)
 	char msg[ENGINE_MSG_MAX + 1], reply[ENGINE_MSG_MAX];
 	struct ucred cred;
 	socklen_t cred_len = sizeof(cred);
+	socklen_t pidfd_len = sizeof(int);
 	struct request req;
 	struct pollfd pfd;
+	int fd, err, pidfd = -1;
 	ssize_t n;
-	int fd, err;
 
 	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
@@ -305,6 +365,9 @@ static void serve_connection(int listen_fd)
 		close(fd);
 		return;
 	}
+	/* The requester itself, whatever reuses its pid later. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &pidfd_len) < 0)
+		pidfd = -1;
 	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
 	if (poll(&pfd, 1, REQUEST_TIMEOUT_MS) != 1) {
 		close(fd);
@@ -320,7 +383,7 @@ static void serve_connection(int listen_fd)
 	} else if ((size_t)n >= sizeof(msg) || request_parse(msg, n, &req)) {
 		err = reply_error(reply, sizeof(reply), EINVAL, "malformed request");
 	} else {
-		err = handle_request(&req, cred.pid, reply, sizeof(reply));
+		err = handle_request(&req, cred.pid, pidfd, reply, sizeof(reply));
 		if (verbose || err)
 			note("%s %s from pid %d: %s", request_verb_name(req.verb),
 			     req.oci_id, cred.pid, reply);
@@ -328,6 +391,8 @@ static void serve_connection(int listen_fd)
 	if (err && cred.uid != 0)
 		note("refused uid %u (pid %d): %s", cred.uid, cred.pid, reply);
 	send(fd, reply, strlen(reply), MSG_NOSIGNAL);
+	if (pidfd >= 0)
+		close(pidfd);
 	close(fd);
 }
 
@@ -356,8 +421,14 @@ static int open_socket(const char *path)
 		die("socket: %s", strerror(errno));
 	if (connect(probe, (struct sockaddr *)&addr, sizeof(addr)) == 0)
 		die("a broker already listens on %s", path);
-	if (errno == ECONNREFUSED)
-		unlink(path);	/* a dead broker's */
+	if (errno == ECONNREFUSED) {
+		struct stat st;
+
+		/* A dead broker's socket; anything else is not ours. */
+		if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
+			die("%s exists and is no socket", path);
+		unlink(path);
+	}
 	close(probe);
 
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -433,6 +504,11 @@ int main(int argc, char *argv[])
 		usage(2);
 
 	check_can_label();
+	/* Reap as a parent must even if started with SIGCHLD ignored, and
+	 * outlive a closed stderr.
+	 */
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		die("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
 	listen_fd = open_socket(path);
@@ -453,6 +529,7 @@ int main(int argc, char *argv[])
 		die("fork: %s", strerror(errno));
 	if (command == 0) {
 		sigprocmask(SIG_UNBLOCK, &signals, NULL);
+		signal(SIGPIPE, SIG_DFL);
 		setenv(BROKER_SOCKET_ENV, path, 1);
 		execvp(argv[optind], argv + optind);
 		fprintf(stderr, "contid-broker: %s: %s\n", argv[optind], strerror(errno));
@@ -479,10 +556,17 @@ int main(int argc, char *argv[])
 		if (read(signal_fd, &si, sizeof(si)) != sizeof(si))
 			continue;
 		if (si.ssi_signo != SIGCHLD) {
-			/* Stopping the broker means stopping what it runs. */
-			if (!command_done)
+			/* Stopping the broker stops what it runs first; once
+			 * that is gone, it stops the broker, whose containers
+			 * can then not be joined any more.
+			 */
+			if (!command_done) {
 				kill(command, si.ssi_signo);
-			continue;
+				continue;
+			}
+			note("signal %d: exiting; containers still running can no longer be joined",
+			     si.ssi_signo);
+			break;
 		}
 		while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
 			if (pid != command)

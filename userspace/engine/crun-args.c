@@ -15,6 +15,8 @@
 
 #include "engine.h"
 
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
 enum arg_kind { ARG_NONE, ARG_REQUIRED, ARG_OPTIONAL };
 
 struct option_spec {
@@ -23,6 +25,7 @@ struct option_spec {
 	enum arg_kind arg;
 	int stops;		/* --help, --version: crun prints and exits */
 	int names_many;		/* delete --regex: the id is a pattern */
+	int same_as;		/* an alias: the same option as this other one */
 };
 
 /* argp adds these to every parser (the table's last entries). */
@@ -38,8 +41,9 @@ static const struct option_spec global_options[] = {
 	{ "systemd-cgroup", 0, ARG_NONE, 0 },
 	{ "log", 0, ARG_REQUIRED, 0 },
 	{ "log-format", 0, ARG_REQUIRED, 0 },
-	{ "root", 0, ARG_REQUIRED, 0 },
-	{ "rootless", 0, ARG_REQUIRED, 0 },
+	{ "root", 0, ARG_REQUIRED, 0, 0, 'R' },
+	/* crun gives it root's key, so "--ro" is not ambiguous. */
+	{ "rootless", 0, ARG_REQUIRED, 0, 0, 'R' },
 	{ "version", 'v', ARG_NONE, 1 },
 	{ NULL, 'V', ARG_NONE, 1 },
 	ARGP_HELP, ARGP_USAGE, ARGP_PROGRAM_NAME, ARGP_HANG,
@@ -100,19 +104,23 @@ static const struct option_spec delete_options[] = {
 	{ NULL }
 };
 
-/* getopt_long's matching: an exact name, else a unique prefix. */
+/*
+ * getopt_long's matching: an exact name, else a prefix of names that all
+ * are the same option (getopt refuses any other ambiguous prefix).
+ */
 static const struct option_spec *find_long(const struct option_spec *table,
 					   const char *name, size_t len)
 {
 	const struct option_spec *found = NULL, *o;
 
+	for (o = table; o->name || o->short_name; o++)
+		if (o->name && strlen(o->name) == len && !strncmp(o->name, name, len))
+			return o;
 	for (o = table; o->name || o->short_name; o++) {
 		if (!o->name || strncmp(o->name, name, len))
 			continue;
-		if (strlen(o->name) == len)
-			return o;
-		if (found)
-			return NULL;	/* ambiguous: getopt refuses it */
+		if (found && !(found->same_as && found->same_as == o->same_as))
+			return NULL;
 		found = o;
 	}
 	return found;
@@ -211,17 +219,26 @@ void crun_parse(int argc, char *const argv[], struct crun_command *cmd)
 	case SCAN_OPERAND:
 		break;
 	case SCAN_UNKNOWN:
-		cmd->action = CRUN_UNPARSED;
-		cmd->error = "an unknown global option";
+		/* Its value, if any, is unknown: refuse only if a command
+		 * that makes or enters a container could follow.
+		 */
+		for (; i < argc; i++)
+			for (k = 0; k < ARRAY_LEN(labelled_commands); k++)
+				if (labelled_commands[k].action != CRUN_FORGET &&
+				    strcmp(argv[i], labelled_commands[k].name) == 0) {
+					cmd->action = CRUN_UNPARSED;
+					cmd->error = "an unknown global option";
+					return;
+				}
 		return;
 	default:	/* no command, or --help/--version: crun answers */
 		return;
 	}
 	cmd->command = argv[i++];
-	for (k = 0; k < sizeof(labelled_commands) / sizeof(labelled_commands[0]); k++)
+	for (k = 0; k < ARRAY_LEN(labelled_commands); k++)
 		if (strcmp(cmd->command, labelled_commands[k].name) == 0)
 			break;
-	if (k == sizeof(labelled_commands) / sizeof(labelled_commands[0]))
+	if (k == ARRAY_LEN(labelled_commands))
 		return;	/* state, start, kill, ...: nothing to label */
 
 	switch (skip_options(labelled_commands[k].options, argc, argv, &i,

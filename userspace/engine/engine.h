@@ -88,9 +88,9 @@ struct crun_command {
  * Finds the command and the container id in crun's argv the way crun's
  * argp parsing does: global options (long, --opt=value or --opt value,
  * unambiguous prefixes), the command, the command's options, then the
- * first operand is the id.  Never fails for commands that make or enter
- * no container; for those that do, an unknown option or a missing id
- * gives CRUN_UNPARSED with @error set.
+ * first operand is the id.  An unknown option, or a missing id, on a
+ * command line that makes or enters a container gives CRUN_UNPARSED with
+ * @error set.
  */
 void crun_parse(int argc, char *const argv[], struct crun_command *cmd);
 

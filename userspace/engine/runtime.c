@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -105,6 +106,7 @@ static int ask_broker(const struct request *req, uint64_t *contid,
 	const char *path = getenv(BROKER_SOCKET_ENV);
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	char msg[ENGINE_MSG_MAX + 1];
+	const struct timeval reply_timeout = { .tv_sec = 30 };
 	const char *message;
 	ssize_t n;
 	int fd, err, len;
@@ -118,11 +120,18 @@ static int ask_broker(const struct request *req, uint64_t *contid,
 	}
 	strcpy(addr.sun_path, path);
 	len = request_format(req, msg, sizeof(msg));
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0 || len < 0) {
-		snprintf(why, why_size, "cannot make a request: %s", strerror(errno));
-		return errno ? errno : EINVAL;
+	if (len < 0) {
+		snprintf(why, why_size, "container id too long for a request");
+		return EINVAL;
 	}
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err = errno;
+		snprintf(why, why_size, "cannot make a socket: %s", strerror(err));
+		return err;
+	}
+	/* A stopped broker must not hang the engine. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &reply_timeout, sizeof(reply_timeout));
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		err = errno;
 		snprintf(why, why_size,
@@ -131,13 +140,14 @@ static int ask_broker(const struct request *req, uint64_t *contid,
 		close(fd);
 		return err;
 	}
+	errno = 0;
 	n = send(fd, msg, len, MSG_NOSIGNAL);
 	if (n == len)
 		n = recv(fd, msg, sizeof(msg) - 1, 0);
 	else
 		n = -1;
 	if (n <= 0) {
-		err = errno ? errno : ECONNRESET;
+		err = n < 0 && errno ? errno : ECONNRESET;
 		snprintf(why, why_size, "the broker at %s did not answer (%s)", path,
 			 strerror(err));
 		close(fd);
@@ -170,7 +180,7 @@ static void unlabelled(char *argv[], const struct crun_command *cmd,
 	if (!warn_only()) {
 		fprintf(stderr,
 			"audit-contid-runtime: %s; refusing to %s container %s unlabelled (AUDIT_CONTID_UNLABELLED=warn runs it unlabelled)\n",
-			why, cmd->command, cmd->oci_id ? cmd->oci_id : "?");
+			why, cmd->command ? cmd->command : "run", cmd->oci_id ? cmd->oci_id : "?");
 		exit(1);
 	}
 	fprintf(stderr, PROG ": warning: %s; container %s runs WITHOUT an audit container id\n",
