@@ -22,6 +22,9 @@ sock = os.path.join(work, "broker.sock")
 crun = [CRUN, "--root", os.path.join(work, "state")]
 runtime = [RUNTIME, *crun[1:]]
 key = f"contid-crun-{os.getpid()}"
+# Names of their own: the log holds every run of the test since boot.
+C1, C2, C4, HOOKED, OUT1, OUT2, OUT3 = (f"{n}-{os.getpid()}" for n in
+                                         ("c1", "c2", "c4", "hooked", "out1", "out2", "out3"))
 
 
 def bundle_for(name, hooks=None):
@@ -74,48 +77,53 @@ try:
 
     # Two containers, each labelled from its init on.
     contids = {}
-    for name in ("c1", "c2"):
+    for name in (C1, C2):
         rc, out, err = broker.run([*runtime, "run", "-d", "--bundle", bundle_for(name), name])
         ok(rc == 0, f"crun run -d {name}, through the wrapper, below the broker", err)
         contids[name] = get_contid(container_pid(crun, name))
         eq(contids[name], str(fnv1a64(name)), f"{name}'s init has the id derived from its OCI id")
-    ok(contids["c1"] != contids["c2"], "two containers get two ids")
-    for name in ("c1", "c2"):
+    ok(contids[C1] != contids[C2], "two containers get two ids")
+    for name in (C1, C2):
         eq(event_contids(start_marked(name)), [contids[name]],
            f"{name}'s own syscall (its mkdir) carries its CONTAINER_ID")
-    line = wait_record("TRUSTED_APP", 'op=container-create oci-id="c1" res=success')
-    eq(event_contids(line), [contids["c1"]],
+    line = wait_record("TRUSTED_APP", f'op=container-create oci-id="{C1}" res=success')
+    eq(event_contids(line), [contids[C1]],
        "the wrapper's TRUSTED_APP record names the OCI id, in an event with the container's id")
 
     # crun exec joins the container.
-    rc, out, err = broker.run([*runtime, "exec", "c1", "mkdir", "/dev/shm/exec-c1"])
+    rc, out, err = broker.run([*runtime, "exec", C1, "mkdir", f"/dev/shm/exec-{C1}"])
     ok(rc == 0, "crun exec c1, through the wrapper", err)
-    line = wait_record("PATH", 'name="/dev/shm/exec-c1"')
-    eq(event_contids(line), [contids["c1"]], "the exec'd command's syscall carries c1's id")
-    sets = records("CONTAINER_OP", f"op=set opid=\\d+ contid={contids['c1']} old-contid=-1 res=1$")
+    line = wait_record("PATH", f'name="/dev/shm/exec-{C1}"')
+    eq(event_contids(line), [contids[C1]], "the exec'd command's syscall carries c1's id")
+    sets = records("CONTAINER_OP", f"op=set opid=\\d+ contid={contids[C1]} old-contid=-1 res=1$")
     eq(len(sets), 2, "c1 has two op=set records: its init's runtime, and the exec's")
-    eq(drop_record(contids["c1"]), [], "no drop record while c1 runs")
+    log_barrier()
+    eq(drop_record(contids[C1]), [], "no drop record while c1 runs")
+    rc, out, err = broker.run([*runtime, "run", "-d", "--bundle", bundle_for(C1 + "-again"), C1])
+    ok(rc == 1 and f"container {C1} already runs with audit container id {contids[C1]}" in err,
+       "a second create of c1 while it runs is refused", err)
+    eq(get_contid(container_pid(crun, C1)), contids[C1], "... and c1 keeps its id")
 
     # The last task gone: the drop record.  delete makes the broker forget.
-    for name in ("c1", "c2"):
+    for name in (C1, C2):
         rc, out, err = kill_container(name, broker)
         ok(rc == 0, f"crun delete {name}, through the wrapper", err)
         wait_until(lambda: drop_record(contids[name]), f"{name}'s drop record")
         ok(True, f"{name}'s drop record comes once its last task is gone")
-    rc, out, err = broker.run([*runtime, "exec", "c1", "true"])
-    ok(rc == 1 and "container c1 is not known to this broker" in err,
+    rc, out, err = broker.run([*runtime, "exec", C1, "true"])
+    ok(rc == 1 and f"container {C1} is not known to this broker" in err,
        "after delete, the broker has forgotten c1", err)
 
     # One container's whole life in ausearch.
     log_barrier()
-    search = subprocess.run(["ausearch", "--input", AUDIT_LOG, "-i", "--contid", contids["c1"]],
+    search = subprocess.run(["ausearch", "--input", AUDIT_LOG, "-i", "--contid", contids[C1]],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             errors="replace").stdout
-    for what, text in (("its op=set records", "op=set"), ("the OCI id", 'oci-id=c1'),
-                       ("its start", "/dev/shm/start-c1"), ("the exec", "/dev/shm/exec-c1"),
+    for what, text in (("its op=set records", "op=set"), ("the OCI id", f"oci-id={C1}"),
+                       ("its start", f"/dev/shm/start-{C1}"), ("the exec", f"/dev/shm/exec-{C1}"),
                        ("its drop", "op=drop")):
         ok(text in search, f"ausearch --contid <c1's id> shows {what}", search)
-    ok("start-c2" not in search and "oci-id=c2" not in search,
+    ok(f"start-{C2}" not in search and f"oci-id={C2}" not in search,
        "... and nothing of c2", search)
 
     # Why not a hook: crun forks its hooks, siblings of the container's
@@ -126,66 +134,70 @@ import errno, json, os, sys
 pid = json.load(sys.stdin)["pid"]
 fd = os.open(f"/proc/{{pid}}/audit_containerid", os.O_WRONLY)
 try:
-    os.write(fd, b"{fnv1a64('hooked')}")
+    os.write(fd, b"{fnv1a64(HOOKED)}")
     result = "OK"
 except OSError as e:
     result = errno.errorcode[e.errno]
 open({result!r}, "w").write(result)
 """
     hooks = {"createRuntime": [{"path": sys.executable, "args": ["python3", "-c", hook]}]}
-    rc, err = run_outside([*crun, "run", "-d", "--bundle", bundle_for("hooked", hooks), "hooked"])
+    rc, err = run_outside([*crun, "run", "-d", "--bundle", bundle_for(HOOKED, hooks), HOOKED])
     ok(rc == 0, "crun run with a createRuntime hook that writes the container's id", err)
     eq(open(result).read() if os.path.exists(result) else None, "EXDEV",
        "the hook's write fails with EXDEV")
-    eq(get_contid(container_pid(crun, "hooked")), str(UNSET), "... and the container stays unset")
-    wait_record("CONTAINER_OP", f"op=set opid=\\d+ contid={fnv1a64('hooked')} old-contid=-1 res=0$")
+    eq(get_contid(container_pid(crun, HOOKED)), str(UNSET), "... and the container stays unset")
+    wait_record("CONTAINER_OP", f"op=set opid=\\d+ contid={fnv1a64(HOOKED)} old-contid=-1 res=0$")
     ok(True, "... and the attempt is logged with res=0")
-    kill_container("hooked")
+    kill_container(HOOKED)
 
     # An engine outside the broker: refused before crun runs, or, if asked,
     # run unlabelled with a warning and a res=failed record.
     outside = {"AUDIT_CONTID_BROKER": sock}
-    rc, err = run_outside([*runtime, "run", "-d", "--bundle", bundle_for("out1"), "out1"], outside)
-    ok(rc == 1 and "is not below the broker" in err and "refusing to run container out1" in err,
+    rc, err = run_outside([*runtime, "run", "-d", "--bundle", bundle_for(OUT1), OUT1], outside)
+    ok(rc == 1 and "is not below the broker" in err and f"refusing to run container {OUT1}" in err,
        "the wrapper outside the broker refuses, and says why", err)
-    eq(container_pid(crun, "out1"), None, "... and crun did not run")
-    rc, err = run_outside([*runtime, "run", "-d", "--bundle", bundle_for("out2"), "out2"],
+    eq(container_pid(crun, OUT1), None, "... and crun did not run")
+    rc, err = run_outside([*runtime, "run", "-d", "--bundle", bundle_for(OUT2), OUT2],
                           dict(outside, AUDIT_CONTID_UNLABELLED="warn"))
-    ok(rc == 0 and "out2 runs WITHOUT an audit container id" in err,
+    ok(rc == 0 and f"{OUT2} runs WITHOUT an audit container id" in err,
        "with AUDIT_CONTID_UNLABELLED=warn it warns and runs crun", err)
-    eq(get_contid(container_pid(crun, "out2")), str(UNSET), "... the container is unlabelled")
-    wait_record("TRUSTED_APP", 'op=container-create oci-id="out2" res=failed reason="broker-refused"')
+    eq(get_contid(container_pid(crun, OUT2)), str(UNSET), "... the container is unlabelled")
+    wait_record("TRUSTED_APP", f'op=container-create oci-id="{OUT2}" res=failed reason="broker-refused"')
     ok(True, "... and a TRUSTED_APP record says res=failed reason=broker-refused")
-    kill_container("out2")
-    rc, err = run_outside([*runtime, "run", "-d", "--bundle", bundle_for("out3"), "out3"],
+    kill_container(OUT2)
+    rc, err = run_outside([*runtime, "run", "-d", "--bundle", bundle_for(OUT3), OUT3],
                           {"AUDIT_CONTID_BROKER": os.path.join(work, "none.sock")})
     ok(rc == 1 and "no broker at" in err and "refusing" in err,
        "with no broker at all, the wrapper refuses and says so", err)
-    # As nobody: the socket's mode keeps every other user out.
-    with tempfile.TemporaryFile() as errf:
-        rc = subprocess.run([*runtime, "exec", "c2", "true"], user=65534, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=errf,
-                            env=dict(os.environ, **outside)).returncode
-        errf.seek(0)
-        err = errf.read().decode()
-    ok(rc == 1 and "Permission denied" in err, "a user other than root cannot reach the broker", err)
+    # Another user: the socket's mode keeps it out, and behind that the
+    # broker's own check of the peer's uid.
+    os.chmod(work, 0o755)
+    rc, err = run_outside(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                           *runtime, "exec", C2, "true"], outside)
+    ok(rc == 1 and "Permission denied" in err, "a user other than root cannot reach the socket", err)
+    os.chmod(sock, 0o666)
+    rc, err = run_outside(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                           *runtime, "exec", C2, "true"], outside)
+    ok(rc == 1 and "only root may use the broker" in err,
+       "... nor, through a socket opened to all, the broker", err)
+    os.chmod(sock, 0o600)
 
     # An exec after the broker restarted: the new broker does not know the
     # container, and could not add to it (it is not its owner): refused.
-    rc, out, err = broker.run([*runtime, "run", "-d", "--bundle", bundle_for("c4"), "c4"])
+    rc, out, err = broker.run([*runtime, "run", "-d", "--bundle", bundle_for(C4), C4])
     ok(rc == 0, "crun run -d c4 below the first broker", err)
-    pid4 = container_pid(crun, "c4")
+    pid4 = container_pid(crun, C4)
     broker.crash()
     broker = Broker(sock)
     brokers.append(broker)
     ok(True, "a new broker starts on the dead one's socket")
-    rc, out, err = broker.run([*runtime, "exec", "c4", "mkdir", "/dev/shm/exec-c4"])
-    ok(rc == 1 and "container c4 is not known to this broker" in err and "refusing" in err,
+    rc, out, err = broker.run([*runtime, "exec", C4, "mkdir", f"/dev/shm/exec-{C4}"])
+    ok(rc == 1 and f"container {C4} is not known to this broker" in err and "refusing" in err,
        "crun exec c4 after the restart is refused, and says why", err)
     log_barrier()
-    eq(records("PATH", 'name="/dev/shm/exec-c4"'), [], "... nothing ran in the container")
-    eq(get_contid(pid4), str(fnv1a64("c4")), "... and c4 keeps its id")
-    kill_container("c4")
+    eq(records("PATH", f'name="/dev/shm/exec-{C4}"'), [], "... nothing ran in the container")
+    eq(get_contid(pid4), str(fnv1a64(C4)), "... and c4 keeps its id")
+    kill_container(C4)
     eq(broker.stop(), 0, "the broker exits with its command's status once nothing is below it")
 finally:
     for b in brokers:
