@@ -12,18 +12,12 @@
 //! to the audit buffer as text the kernel made itself (numbers, `,^` and
 //! fixed words; nothing from user space), without allocating.
 
-use core::{
-    fmt::{self, Display, Write},
-    iter,
-};
+use core::fmt::{self, Display, Write};
 
 use super::CONTID_UNSET;
 
 /// Text used in records for "no contid".
 pub(crate) const UNSET_TEXT: &str = "-1";
-
-/// Longest text of a `/proc` read (20, the digits of 2^64-1).
-pub(crate) const PROC_VALUE_MAX_LEN: usize = 20;
 
 /// Writes a contid and the chain of contids it is nested in, innermost
 /// first, as `own[,^parent[,^grandparent...]]` (spec §1.4, §3.3).
@@ -37,11 +31,63 @@ pub(crate) fn write_chain<W: Write, I: IntoIterator<Item = u64>>(
     let Some(own) = chain.next() else {
         return out.write_str(UNSET_TEXT);
     };
-    write!(out, "{own}")?;
+    out.write_str(Decimal::new(own).as_str())?;
     for outer in chain {
-        write!(out, ",^{outer}")?;
+        out.write_str(",^")?;
+        out.write_str(Decimal::new(outer).as_str())?;
     }
     Ok(())
+}
+
+/// A number's decimal digits, made on the stack.
+///
+/// A packet's list names a hundred contids; spelling each with
+/// `write!(out, "{id}")` went through the formatting machinery (arguments,
+/// a `Formatter`, padding checks), which cost more than the digits.
+///
+/// # Invariants
+///
+/// `digits[start..]` holds the digits, ASCII `0`..=`9`, most significant
+/// first, with no leading zero (save for the number 0 itself).
+pub(crate) struct Decimal {
+    digits: [u8; DECIMAL_MAX_LEN],
+    start: usize,
+}
+
+/// The most digits of a `u64`, so the longest `/proc` read (2^64-1 has
+/// 20).
+pub(crate) const DECIMAL_MAX_LEN: usize = 20;
+
+impl Decimal {
+    /// The digits of `value`.
+    pub(crate) fn new(mut value: u64) -> Self {
+        let mut decimal = Decimal {
+            digits: [0; DECIMAL_MAX_LEN],
+            start: DECIMAL_MAX_LEN,
+        };
+        // Least significant digit first, from the end; at most 20 rounds,
+        // so `start` never underflows.
+        loop {
+            decimal.start -= 1;
+            // INVARIANT: `value % 10` is a digit.
+            decimal.digits[decimal.start] = b'0' + (value % 10) as u8;
+            value /= 10;
+            if value == 0 {
+                return decimal;
+            }
+        }
+    }
+
+    /// The digits as bytes.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.digits[self.start..]
+    }
+
+    /// The digits as text.
+    pub(crate) fn as_str(&self) -> &str {
+        // ASCII digits, by the type invariant, are always UTF-8.
+        core::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
 }
 
 /// CONTAINER_OP (1020) for a /proc write attempt:
@@ -91,8 +137,8 @@ pub(crate) const NETNS_LIST_BUDGET: usize = 8000;
 
 /// The number of decimal digits of `value`.
 pub(crate) fn decimal_len(value: u64) -> usize {
-    // At most 20 rounds: 2^64-1 has 20 digits.
-    iter::successors(Some(value), |rest| (*rest >= 10).then(|| rest / 10)).count()
+    // `ilog10` is a few compares, not a division per digit; at most 19.
+    value.checked_ilog10().map_or(1, |log| log as usize + 1)
 }
 
 /// The length of [`write_chain`]'s text for a non-empty `chain`.
@@ -292,34 +338,17 @@ impl<I: IntoIterator<Item = u64> + Clone> Display for ContainerId<I> {
 /// The text of a `/proc/PID/audit_containerid` read: decimal, no newline;
 /// no contid reads 18446744073709551615. Made on the stack, for the kernel
 /// to copy to user space.
-pub(crate) struct ProcText {
-    digits: [u8; PROC_VALUE_MAX_LEN],
-    start: usize,
-}
+pub(crate) struct ProcText(Decimal);
 
 impl ProcText {
     /// The text for a task whose contid is `contid`.
     pub(crate) fn new(contid: Option<u64>) -> Self {
-        let mut value = contid.unwrap_or(CONTID_UNSET);
-        let mut text = ProcText {
-            digits: [0; PROC_VALUE_MAX_LEN],
-            start: PROC_VALUE_MAX_LEN,
-        };
-        // Least significant digit first, from the end; 2^64-1 has 20
-        // digits, so `start` never underflows.
-        loop {
-            text.start -= 1;
-            text.digits[text.start] = b'0' + (value % 10) as u8;
-            value /= 10;
-            if value == 0 {
-                return text;
-            }
-        }
+        ProcText(Decimal::new(contid.unwrap_or(CONTID_UNSET)))
     }
 
     /// The bytes to copy to user space.
     pub(crate) fn as_bytes(&self) -> &[u8] {
-        &self.digits[self.start..]
+        self.0.as_bytes()
     }
 }
 

@@ -109,7 +109,7 @@ fn proc_value_spellings() {
     assert_eq!(proc_text(Some(10)), "10");
     assert_eq!(proc_text(Some(123456)), "123456");
     assert_eq!(proc_text(Some(CONTID_UNSET - 1)), "18446744073709551614");
-    assert_eq!(PROC_VALUE_MAX_LEN, u64::MAX.to_string().len());
+    assert_eq!(DECIMAL_MAX_LEN, u64::MAX.to_string().len());
 }
 
 #[test]
@@ -191,7 +191,7 @@ proptest! {
     #[test]
     fn proc_value_reads_back(contid in proptest::option::of(any::<u64>())) {
         let text = ProcText::new(contid);
-        prop_assert!(text.as_bytes().len() <= PROC_VALUE_MAX_LEN);
+        prop_assert!(text.as_bytes().len() <= DECIMAL_MAX_LEN);
         prop_assert_eq!(proc_text(contid), contid.unwrap_or(CONTID_UNSET).to_string());
         prop_assert_eq!(parse_contid(text.as_bytes()), Ok(contid.unwrap_or(CONTID_UNSET)));
     }

@@ -327,7 +327,7 @@ fn records() {
         check_sinks(&text, size, write)?;
 
         let text = ProcText::new((!success).then_some(requested));
-        prop_assert!(text.as_bytes().len() <= PROC_VALUE_MAX_LEN);
+        prop_assert!(text.as_bytes().len() <= DECIMAL_MAX_LEN);
         let value = if success { u64::MAX } else { requested };
         prop_assert_eq!(
             read_u64(std::str::from_utf8(text.as_bytes()).unwrap_or("")),
