@@ -101,11 +101,10 @@ pub unsafe trait TrustedText: Display {}
 /// The context it was started in is used only by `audit_log_start()` (for
 /// the stamp), so the buffer does not borrow it.
 ///
-/// Formatting writes many small pieces (a number, a comma), and each
-/// `audit_log_format()` call costs a `vsnprintf()`: trusted text is
-/// gathered in `pending` and appended in pieces of up to
-/// [`AuditBuffer::PENDING`] bytes. A list of a hundred contids then costs
-/// ten calls, not two hundred.
+/// Formatting writes many small pieces (a number, a comma): trusted text is
+/// gathered in `pending` and copied into the record (`audit_log_n_text()`,
+/// no `vsnprintf()`) in pieces of up to [`AuditBuffer::PENDING`] bytes. A
+/// list of a hundred contids then costs ten calls, not two hundred.
 ///
 /// # Invariants
 ///
@@ -215,20 +214,9 @@ impl AuditBuffer {
 
     /// Appends `text`, trusted text, to the record now.
     fn append_now(&self, text: &[u8]) {
-        let Ok(len) = c_int::try_from(text.len()) else {
-            return;
-        };
-        // SAFETY: `self.buf` is a live buffer by the type invariant;
-        // "%.*s" reads at most `len` bytes from `text`, which holds that
-        // many.
-        unsafe {
-            bindings::audit_log_format(
-                self.buf.as_ptr(),
-                c"%.*s".as_ptr().cast(),
-                len,
-                text.as_ptr(),
-            )
-        };
+        // SAFETY: `self.buf` is a live buffer by the type invariant; `text`
+        // holds `text.len()` readable bytes.
+        unsafe { bindings::audit_log_n_text(self.buf.as_ptr(), text.as_ptr().cast(), text.len()) };
     }
 
     /// Appends the pending text.
