@@ -45,6 +45,13 @@ def answered(child):
     return bool(select.select([child.proc.stdout], [], [], 0)[0])
 
 
+def came_first(trail):
+    """Whether trail, True for the first record and False for the second in
+    log order, has the first before the second as far as the log has them:
+    either may have been lost (counted below)."""
+    return trail in ([True, False], [True], [False], [])
+
+
 def timed(fn):
     """Runs fn in a thread; returns a dict that gets its result and time."""
     out = {}
@@ -209,21 +216,19 @@ if busy == "EEXIST":
     # kauditd wakes one stuck logger about twice a second: if it woke A
     # between our look at A and root's write, A's op=set was out first,
     # the target was labelled and no longer busy, and EEXIST is right.
-    # Only that order of the two records makes it so; either may have
-    # been lost (counted below), and then the log cannot tell.
+    # Only that order of the two records makes it so.
     trail = [bool(re.search(rf"contid={v_a} .*res=1$", r))
              for r in records("CONTAINER_OP", rf"op=set opid={target_a} ")]
-    ok(trail in ([True, False], [True], [False], []),
+    ok(came_first(trail),
        f"root's write found A's label already logged: EEXIST (A's op=set, then the refusal, "
        f"as far as the log has them: {trail})")
 if reuse == "OK":
     # The last task was woken before the owner's write: its drop record
-    # was out first, and the id free.  Only that order makes OK right;
-    # either record may have been lost (counted below).
+    # was out first, and the id free.  Only that order makes OK right.
     trail = [("op=drop" in r) for r in records(
         "CONTAINER_OP", rf"(op=drop opid={container.pid} .*old-contid={v_container} "
                         rf"|op=set opid={again.pid} contid={v_container} .*res=1$)")]
-    ok(trail in ([True, False], [True], [False], []),
+    ok(came_first(trail),
        f"the owner's write found the id free: the drop record came first "
        f"(as far as the log has them: {trail})")
 lost = status()["lost"] - lost_before
