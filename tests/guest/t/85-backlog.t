@@ -235,7 +235,10 @@ lost = status()["lost"] - lost_before
 expected = {
     "writers' refusals": (rf"op=set opid=\d+ contid={v_writers} old-contid=-1 res=0$", writes),
     "A's set": (rf"op=set opid={target_a} contid={v_a} old-contid=-1 res=1$", 1),
-    "the EBUSY refusal": (rf"op=set opid={target_a} contid={v_other} old-contid=-1 res=0$", 1),
+    # Refused while busy, the target has no contid yet; refused as
+    # EEXIST, it reads A's.
+    f"the {busy} refusal": (rf"op=set opid={target_a} contid={v_other} "
+                            rf"old-contid={-1 if busy == 'EBUSY' else v_a} res=0$", 1),
     "B's set": (rf"op=set opid={target_b} contid={v_b} old-contid=-1 res=1$", 1),
     "the container's drop": (rf"op=drop opid={container.pid} contid=-1 old-contid={v_container} res=1$", 1),
     "the ENOTUNIQ refusal": (rf"contid={v_container} old-contid=-1 res=0$",
