@@ -13,7 +13,7 @@ use core::{
 use kernel::bindings;
 
 use crate::{
-    decisions::{grant, record::SetCapcontid},
+    decisions::{errno::ESRCH, grant, record::SetCapcontid},
     log,
     opener::{opener_privilege, read_text, write_value},
     task_tree::{is_strict_ancestor, TaskLock, TasklistReadLock},
@@ -54,7 +54,17 @@ unsafe fn set_capcontid(
     // Privilege first, with no lock; then the tree, under its lock.
     let outcome = grant::check_granter(privilege).and_then(|()| {
         let _tree = TasklistReadLock::new();
-        // SAFETY: both tasks are valid and `tasklist_lock` is held.
+        // SAFETY: `target` is valid for the whole function.
+        let _task = unsafe { TaskLock::new(target) };
+        // A target reaped while the write waited for its bytes may have
+        // freed ancestors: only a live one's `real_parent` chain may be
+        // walked. No record: there is no task to name.
+        // SAFETY: `target` is valid.
+        if unsafe { bindings::audit_contid_task_exiting(target) } {
+            return Ok(None);
+        }
+        // SAFETY: both tasks are valid, `target` is not exiting, and
+        // `tasklist_lock` is held.
         let (is_writer, descends) = unsafe {
             (
                 bindings::task_tgid_nr(target) == bindings::task_tgid_nr(writer),
@@ -62,12 +72,11 @@ unsafe fn set_capcontid(
             )
         };
         grant::check_grantee(is_writer, descends)?;
-        // SAFETY: `target` is valid for the whole function.
-        let _task = unsafe { TaskLock::new(target) };
-        Ok(flag.swap(requested, Ordering::Relaxed))
+        Ok(Some(flag.swap(requested, Ordering::Relaxed)))
     });
     let (old, result) = match outcome {
-        Ok(old) => (old, Ok(())),
+        Ok(None) => return Err(ESRCH),
+        Ok(Some(old)) => (old, Ok(())),
         Err(refusal) => (flag.load(Ordering::Relaxed), Err(refusal.errno())),
     };
     log::set_capcontid(SetCapcontid {

@@ -142,7 +142,8 @@ unsafe fn set_contid(
         // SAFETY: `target` is valid and locked.
         let contid = unsafe { target_contid(target) };
         let (state, old) = contid_state(contid);
-        // SAFETY: both tasks are valid and `tasklist_lock` is held.
+        // SAFETY: both tasks are valid, `target` is not exiting (above)
+        // nor is the writer (it runs), and `tasklist_lock` is held.
         let facts = unsafe { target_facts(target, writer, contid.as_deref(), state) };
         (ladder::check_target(&facts), old)
     };
@@ -173,7 +174,8 @@ unsafe fn set_contid(
             // SAFETY: `target` is valid and locked.
             let contid = unsafe { target_contid(target) };
             let (state, old) = contid_state(contid);
-            // SAFETY: both tasks are valid and `tasklist_lock` is held.
+            // SAFETY: both tasks are valid, `target` is not exiting (above)
+            // nor is the writer (it runs), and `tasklist_lock` is held.
             let facts = unsafe { target_facts(target, writer, contid.as_deref(), state) };
             let (live_owner, live) = registry.lookup(value, writer);
             let action =

@@ -61,8 +61,9 @@ impl Drop for TaskLock {
 ///
 /// # Safety
 ///
-/// Both tasks must be valid and alive (not reaped), and `tasklist_lock`
-/// held.
+/// Both tasks must be valid and alive (not reaped: checked with
+/// `PF_EXITING` under the lock, as a reaped task's parent may be freed),
+/// and `tasklist_lock` held.
 pub(crate) unsafe fn is_strict_ancestor(
     ancestor: *mut bindings::task_struct,
     task: *mut bindings::task_struct,
@@ -89,7 +90,8 @@ pub(crate) unsafe fn is_strict_ancestor(
 ///
 /// # Safety
 ///
-/// `target` and `writer` must be valid, and `tasklist_lock` held.
+/// `target` and `writer` must be valid and not exiting (so not reaped,
+/// with their ancestors alive), and `tasklist_lock` held.
 pub(crate) unsafe fn target_facts(
     target: *mut bindings::task_struct,
     writer: *mut bindings::task_struct,
