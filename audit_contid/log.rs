@@ -90,7 +90,7 @@ pub(crate) fn op_drop(opid: i32, contid: &Contid) {
 /// Called at the end of an audited syscall or io_uring operation of a task
 /// with a contid, or for its user message: logs the CONTAINER_ID record
 /// number `record` of the event, if its contid is announced, and says
-/// whether it did (so the C side puts `record=<n>` on the record it
+/// whether it logged it (so the C side puts `record=<n>` on the record it
 /// describes). `atomic` is set where the caller may not sleep (io_uring).
 ///
 /// # Safety
@@ -121,7 +121,8 @@ pub(crate) unsafe extern "C" fn audit_contid_log_task(
 /// Logs `contid`'s CONTAINER_ID record number `record` in `ctx`, if it is
 /// announced, and says whether it did: a contid whose `op=set` record is
 /// not in the log yet is named in no record, and the event is reported as
-/// the task's events before the label. The caller holds `contid`, or
+/// the task's events before the label. A record that could not be started
+/// is not logged either. The caller holds `contid`, or
 /// reserves it: a device's events may come after its maker's drop record,
 /// while its id still names no other container.
 pub(crate) fn container_id(
@@ -133,11 +134,14 @@ pub(crate) fn container_id(
     if !contid.is_announced() {
         return false;
     }
-    if let Some(mut ab) = AuditBuffer::start(ctx, flags, record_type::CONTAINER_ID) {
-        ab.append(&ContainerId {
-            record,
-            chain: contid.nesting_ids(),
-        });
-    }
+    // None if the backlog is full, memory ran out, or a rule excludes the
+    // type: then no record may say `record=<n>` of it.
+    let Some(mut ab) = AuditBuffer::start(ctx, flags, record_type::CONTAINER_ID) else {
+        return false;
+    };
+    ab.append(&ContainerId {
+        record,
+        chain: contid.nesting_ids(),
+    });
     true
 }

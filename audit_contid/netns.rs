@@ -461,7 +461,7 @@ pub(crate) unsafe extern "C" fn audit_contid_netns_occupied(
 /// the containers with tasks in the namespace of `list`, each with its
 /// nesting chain, most recently arrived first, as `record=1`: one record,
 /// or as many parts as the list needs ([`ListSplitter`]). Says whether it
-/// named any (so the packet's record gets `record=1`). Callable in any
+/// logged any (so the packet's record gets `record=1`). Callable in any
 /// context; takes no lock.
 ///
 /// # Safety
@@ -500,7 +500,6 @@ pub(crate) unsafe extern "C" fn audit_contid_log_netns(
     let mut part = 0;
     let mut any = false;
     for contid in named() {
-        any = true;
         let first = splitter.place(chain_len(contid.nesting_ids())) == Placement::NewRecord;
         if first {
             part += 1;
@@ -508,6 +507,9 @@ pub(crate) unsafe extern "C" fn audit_contid_log_netns(
             drop(record.take());
             record = AuditBuffer::start(ctx, GFP_ATOMIC, record_type::CONTAINER_ID);
             if let Some(ab) = record.as_mut() {
+                // The packet says `record=1` only if a part was logged
+                // (none is when a rule excludes the type).
+                any = true;
                 ab.append(&ListHead {
                     record: 1,
                     part: parts.then_some(part),

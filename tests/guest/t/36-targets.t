@@ -82,24 +82,44 @@ finally:
 libc = ctypes.CDLL(None, use_errno=True)
 PTRACE_ATTACH, PTRACE_DETACH = 16, 17
 libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+
+
+def attach_event(v, key):
+    """A task labelled `v`, ptrace-attached under an audit rule; returns
+    the attach's SYSCALL record and its tracee's pid."""
+    with Child() as t:
+        eq(set_contid(t.pid, v), "OK", "label a task")
+        wait_record("CONTAINER_OP", rf"opid={t.pid} contid={v} old-contid=-1 res=1$")
+        rule = ("exit,always", "-F", "arch=b64", "-S", "ptrace", "-F", f"pid={n}", "-k", key)
+        auditctl("-a", *rule)
+        try:
+            eq(libc.ptrace(PTRACE_ATTACH, t.pid, None, None), 0, "ptrace attach to it")
+            os.waitpid(t.pid, 0)
+            libc.ptrace(PTRACE_DETACH, t.pid, None, None)
+            line = wait_record("SYSCALL", rf'key="{key}"')
+        finally:
+            auditctl("-d", *rule)
+    log_barrier()
+    return line, t.pid
+
+
 v = unique_value()
-key = f"targets-ptrace-{n}"
-with Child() as t:
-    eq(set_contid(t.pid, v), "OK", "label a task")
-    wait_record("CONTAINER_OP", rf"opid={t.pid} contid={v} old-contid=-1 res=1$")
-    auditctl("-a", "exit,always", "-F", "arch=b64", "-S", "ptrace", "-F", f"pid={n}", "-k", key)
-    try:
-        eq(libc.ptrace(PTRACE_ATTACH, t.pid, None, None), 0, "ptrace attach to it")
-        os.waitpid(t.pid, 0)
-        libc.ptrace(PTRACE_DETACH, t.pid, None, None)
-        line = wait_record("SYSCALL", rf'key="{key}"')
-    finally:
-        auditctl("-d", "exit,always", "-F", "arch=b64", "-S", "ptrace", "-F", f"pid={n}", "-k", key)
-    ev = event(serial(line))
-    ok(any(re.search(rf"type=OBJ_PID .* opid={t.pid} .* record=1$", r) for r in ev),
-       "the attach's OBJ_PID ends in record=1", "\n".join(ev))
-    ok(any(re.search(rf"record=1 contid={v}$", r) for r in ev),
-       "... and its CONTAINER_ID record=1 names the tracee's container", "\n".join(ev))
-wait_record("CONTAINER_OP", rf"op=drop opid={t.pid} contid=-1 old-contid={v} res=1$")
+line, tracee = attach_event(v, f"targets-ptrace-{n}")
+ev = event(serial(line))
+ok(any(re.search(rf"type=OBJ_PID .* opid={tracee} .* record=1$", r) for r in ev),
+   "the attach's OBJ_PID ends in record=1", "\n".join(ev))
+ok(any(re.search(rf"record=1 contid={v}$", r) for r in ev),
+   "... and its CONTAINER_ID record=1 names the tracee's container", "\n".join(ev))
+wait_record("CONTAINER_OP", rf"op=drop opid={tracee} contid=-1 old-contid={v} res=1$")
 ok(True, "the tracee's container is dropped when it dies")
+
+# CONTAINER_ID records excluded by a rule: the OBJ_PID names none.
+with container_id_excluded():
+    line, tracee = attach_event(unique_value(), f"targets-ptrace-excluded-{n}")
+ev = event(serial(line))
+obj = [r for r in ev if "type=OBJ_PID" in r]
+ok(obj and "record=" not in obj[0], "with CONTAINER_ID excluded, the OBJ_PID has no record=",
+   "\n".join(ev))
+eq([r for r in ev if re.search(r"type=(CONTAINER_ID|UNKNOWN\[1340\])", r)], [],
+   "... and its event no CONTAINER_ID")
 done()

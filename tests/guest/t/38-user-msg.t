@@ -35,6 +35,22 @@ try:
 finally:
     sender.kill()
 
+# CONTAINER_ID records excluded by a rule: the USER record names none.
+text = f"contid-user-msg-excluded-{os.getpid()}"
+with container_id_excluded():
+    sender = Child([sys.executable, "-c", SENDER, AUDITCTL, text], stdin=subprocess.PIPE)
+    try:
+        eq(set_contid(sender.pid, unique_value()), "OK", "label a task")
+        sender.proc.stdin.write(b"go\n")
+        sender.proc.stdin.close()
+        eq(sender.proc.wait(), 0, "it sends a user message")
+        line = wait_record("USER", re.escape(text))
+        ok("record=" not in line, "with CONTAINER_ID excluded, its USER record has no record=",
+           line)
+        eq(event_contids(line), [], "... and its event no CONTAINER_ID")
+    finally:
+        sender.kill()
+
 plain = f"contid-user-msg-plain-{os.getpid()}"
 auditctl("-m", plain)
 line = wait_record("USER", re.escape(plain))

@@ -9,106 +9,11 @@
 # in numbered parts of the same event, which ausearch finds.
 import os
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from contid import *  # noqa: E402,F403
 
-work = tempfile.mkdtemp(prefix="contid-netns-")
-HELPER = os.path.join(work, "netns-helper")
-subprocess.run(["gcc", "-O2", "-o", HELPER,
-                os.path.join(os.path.dirname(__file__), "..", "netns-helper.c")],
-               check=True)
-
-
-def helper(*steps, label=None):
-    """Runs the helper with `steps`; with `label`, labels it at its
-    "ready" step.  Returns the Child; its lines are read with line()."""
-    h = Child([HELPER, *map(str, steps)], stdin=subprocess.PIPE,
-              stdout=subprocess.PIPE, text=True)
-    if "ready" in steps:
-        eq(line(h), "ready", "the helper is ready")
-        if label is not None:
-            eq(set_contid(h.pid, label), "OK", f"label it {label}")
-        h.proc.stdin.write("go\n")
-        h.proc.stdin.flush()
-    return h
-
-
-def line(h):
-    return h.proc.stdout.readline().strip()
-
-
-def pid_after(h, word):
-    """The pid of the helper's next line "WORD PID"."""
-    got = line(h).split()
-    if len(got) != 2 or got[0] != word:
-        raise RuntimeError(f"helper said {got!r}, not {word} PID")
-    return int(got[1])
-
-
-def pids_said(h, n):
-    """The helper's next `n` lines "WORD PID" (its children's and its own
-    come in any order), as {word: [pid, ...]}."""
-    said = {}
-    for _ in range(n):
-        word, pid = line(h).split()
-        said.setdefault(word, []).append(int(pid))
-    return said
-
-
-def anchor():
-    """An unlabelled task parked in a new network namespace; returns it
-    and the namespace's path."""
-    a = helper("unshare", "park")
-    return a, f"/proc/{pid_after(a, 'parked')}/ns/net"
-
-
-def kill_one(pid):
-    os.kill(pid, signal.SIGKILL)
-    wait_until(lambda: not os.path.exists(f"/proc/{pid}/ns/net"), f"{pid} to go")
-
-
-_mark = 0x4e000000
-
-
-def probe(ns="/proc/self/ns/net"):
-    """Sends one ping over lo in the namespace `ns`, audited there by nft
-    with a mark of its own.  Returns the NETFILTER_PKT record and the list
-    of contid chains its event's CONTAINER_ID records name, in order."""
-    global _mark
-    _mark += 1
-    mark = f"{_mark:#x}"
-    rules = f"""table ip contid_probe {{
-        chain input {{
-            type filter hook input priority 0; policy accept;
-            iif lo icmp type echo-request meta mark set {mark} log level audit
-        }}
-    }}"""
-    script = (f"ip link set lo up && nft -f - <<'EOF'\n{rules}\nEOF\n"
-              "ping -q -c 1 -W 5 127.0.0.1 >/dev/null; s=$?; "
-              "nft delete table ip contid_probe; exit $s")
-    subprocess.run(["nsenter", f"--net={ns}", "bash", "-c", script], check=True)
-    pkt = wait_record("NETFILTER_PKT", f"mark={mark} ")
-    return pkt, chains_of(pkt)
-
-
-def container_ids(pkt):
-    return [r for r in event(serial(pkt))
-            if re.search(r"type=(CONTAINER_ID|UNKNOWN\[1340\])", r)]
-
-
-def chains_of(pkt):
-    """The chains the CONTAINER_ID records of pkt's event list, in part
-    order: "4,^2,^1,3" reads ["4,^2,^1", "3"]."""
-    chains = []
-    for rec in container_ids(pkt):
-        for item in re.search(r" contid=(\S+)$", rec).group(1).split(","):
-            if item.startswith("^"):
-                chains[-1] += "," + item
-            else:
-                chains.append(item)
-    return chains
+from netprobe import *  # noqa: E402,F403
 
 
 def listed(pkt, want, name):
@@ -166,6 +71,14 @@ with helper("ready", "park", label=v1) as a, helper("ready", "park", label=v2) a
 pkt, _ = probe()
 eq(mine(pkt, {v1, v2}), [], "nft: once their tasks are gone, neither is listed")
 
+# --- CONTAINER_ID records excluded by a rule: the packet names none --------
+with container_id_excluded(), helper("ready", "park", label=unique_value()) as a:
+    pid_after(a, "parked")
+    pkt, _ = probe()
+    ok(not re.search(r" record=\d+$", pkt),
+       "with CONTAINER_ID excluded, NETFILTER_PKT has no record=", pkt)
+    eq(container_ids(pkt), [], "... and its event no CONTAINER_ID")
+
 # --- veth: each namespace lists its own containers -------------------------
 (a1, ns1), (a2, ns2) = anchor(), anchor()
 va, vb, vc = unique_value(), unique_value(), unique_value()
@@ -183,7 +96,7 @@ try:
                     "ip addr add 10.77.0.1/24 dev ctA && ip link set ctA up"], check=True)
     subprocess.run(["nsenter", f"--net={ns2}", "sh", "-c",
                     "ip addr add 10.77.0.2/24 dev ctB && ip link set ctB up"], check=True)
-    marks = {"out": f"{_mark + 1000:#x}", "in": f"{_mark + 1001:#x}"}
+    marks = {"out": new_mark(), "in": new_mark()}
     for ns, hook, match, mark in ((ns1, "output", "daddr", marks["out"]),
                                   (ns2, "input", "saddr", marks["in"])):
         peer = "10.77.0.2" if match == "daddr" else "10.77.0.1"

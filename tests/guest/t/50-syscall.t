@@ -39,5 +39,15 @@ with py_child(CALLER) as labelled, py_child(CALLER) as plain:
     ev = event(serial(sysrec))
     eq([r for r in ev if re.search(r"CONTAINER_ID|UNKNOWN\[1340\]", r)], [],
        "... and no CONTAINER_ID record in its event")
+
+# CONTAINER_ID records excluded by a rule: nothing may point at one.
+with container_id_excluded(), py_child(CALLER) as labelled:
+    eq(set_contid(labelled.pid, unique_value()), "OK", "label a task")
+    labelled.proc.stdin.write("go\n")
+    labelled.proc.stdin.flush()
+    labelled.proc.stdout.readline()
+    sysrec = wait_record("SYSCALL", rf" pid={labelled.pid} .*key=\"{KEY}\"")
+    ok(" record=" not in sysrec, "with CONTAINER_ID excluded, its SYSCALL has no record=", sysrec)
+    eq(event_contids(sysrec), [], "... and its event no CONTAINER_ID")
 auditctl("-d", "always,exit", "-F", "arch=b64", "-S", "getppid", "-F", f"key={KEY}")
 done()
