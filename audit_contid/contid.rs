@@ -337,7 +337,7 @@ fn release(contid: Arc<Contid>, opid: Option<i32>, record: bool) {
             let opid = opid.unwrap_or_else(|| contid.last_tgid.load(Ordering::Relaxed));
             log::op_drop(opid, &contid);
         }
-        Registry::retire(&contid);
+        Registry::retire(contid.as_arc_borrow());
         // Freed with the container, not with the object, which a
         // reservation may keep.
         let audited_files = contid.audited_files.lock().take(&contid.audited_count);

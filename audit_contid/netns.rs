@@ -421,7 +421,9 @@ pub(crate) extern "C" fn audit_contid_netns_alloc() -> *mut bindings::audit_cont
 }
 
 /// Frees a namespace's list, for audit_net_exit(). No task is in the
-/// namespace any more, so the list is empty.
+/// namespace any more, so the list is empty; if it is not (a bug in the
+/// counting), it warns once and leaks the list with its members rather
+/// than free memory that a task's exit may still uncount from.
 ///
 /// # Safety
 ///
@@ -435,9 +437,10 @@ pub(crate) unsafe extern "C" fn audit_contid_netns_free(list: *mut bindings::aud
     // SAFETY: by the function's requirements, `list` owns a pinned box.
     let list = unsafe { KBox::from_raw(list.cast::<NetnsMembers>()) };
     if !list.head.load(Ordering::Relaxed).is_null() {
-        // A bug elsewhere; leak the members rather than free what a task
-        // may still count on.
-        pr_warn!("a network namespace went away with containers in it\n");
+        // SAFETY: no preconditions.
+        unsafe { bindings::audit_contid_warn_netns_occupied() };
+        let _ = KBox::into_raw(list);
+        return;
     }
     drop(list);
 }

@@ -16,25 +16,38 @@
 
 use core::{cell::UnsafeCell, marker::PhantomData, ptr};
 use kernel::{
+    alloc::flags::GFP_KERNEL,
     bindings,
-    rbtree::{RBTree, RBTreeNodeReservation},
+    rbtree::{RBTree, RBTreeNode, RBTreeNodeReservation},
     sync::{Arc, ArcBorrow},
 };
 
 use crate::{contid::Contid, decisions::ladder::LiveOwner};
 
-/// The live ids and their objects; `None` until first used.
-type Tree = Option<RBTree<u64, Arc<Contid>>>;
+/// What the registry lock protects.
+struct Registered {
+    /// The live ids and their objects; `None` until first used.
+    tree: Option<RBTree<u64, Arc<Contid>>>,
+    /// The dropped contids whose ids stay registered for a reservation:
+    /// retired once none is left, by whoever gives back the last one in
+    /// process context, or by [`audit_contid_retire_deferred`] for one
+    /// given back in atomic context. A contid that could not be listed
+    /// here (no memory) is retired by the next lookup of its id.
+    deferred: Option<RBTree<u64, Arc<Contid>>>,
+}
 
-/// The tree, accessed only with the registry lock held.
-struct TreeCell(UnsafeCell<Tree>);
+/// The registry's data, accessed only with the registry lock held.
+struct RegistryCell(UnsafeCell<Registered>);
 
-// SAFETY: the tree is only reached through a `Registry` guard, which holds
+// SAFETY: the data is only reached through a `Registry` guard, which holds
 // the registry lock, so one task at a time uses it. Its contents (`u64`
 // and `Arc<Contid>`) may be used and dropped by any task.
-unsafe impl Sync for TreeCell {}
+unsafe impl Sync for RegistryCell {}
 
-static TREE: TreeCell = TreeCell(UnsafeCell::new(None));
+static REGISTERED: RegistryCell = RegistryCell(UnsafeCell::new(Registered {
+    tree: None,
+    deferred: None,
+}));
 
 /// The registry, locked.
 ///
@@ -58,11 +71,18 @@ impl Registry {
         }
     }
 
-    fn tree(&mut self) -> &mut RBTree<u64, Arc<Contid>> {
+    fn registered(&mut self) -> &mut Registered {
         // SAFETY: the lock is held (type invariant), so this is the only
-        // reference to the tree; it lives as long as the guard is borrowed.
-        let tree = unsafe { &mut *TREE.0.get() };
-        tree.get_or_insert_with(RBTree::new)
+        // reference to the data; it lives as long as the guard is borrowed.
+        unsafe { &mut *REGISTERED.0.get() }
+    }
+
+    fn tree(&mut self) -> &mut RBTree<u64, Arc<Contid>> {
+        self.registered().tree.get_or_insert_with(RBTree::new)
+    }
+
+    fn deferred(&mut self) -> &mut RBTree<u64, Arc<Contid>> {
+        self.registered().deferred.get_or_insert_with(RBTree::new)
     }
 
     /// Who may use `id`, as the ladder's step 7 asks, for `writer`, and
@@ -84,6 +104,7 @@ impl Registry {
         if retire_now {
             // Its last reference may go here, which only frees memory.
             drop(self.tree().remove(&id));
+            drop(self.deferred().remove(&id));
             return (LiveOwner::NotLive, None);
         }
         let Some(contid) = self.tree().get(&id) else {
@@ -124,40 +145,67 @@ impl Registry {
 
     /// Takes the id of a dropped contid out of the registry: it may be set
     /// again. Called after the drop record has been logged. If auditd has
-    /// yet to fetch a signal sent from it, the id stays until it has.
-    pub(crate) fn retire(contid: &Contid) {
+    /// yet to fetch a signal sent from it, or a mapping it made lives, the
+    /// id stays until they are given back.
+    pub(crate) fn retire(contid: ArcBorrow<'_, Contid>) {
+        // Allocated before the lock, used only if the id must wait.
+        let node = RBTreeNode::new(contid.id(), Arc::from(contid), GFP_KERNEL).ok();
         let removed = {
             let mut registry = Registry::lock();
             if contid.is_reserved() {
                 contid.defer_retire();
+                // Without memory for it, the next lookup of the id
+                // retires it.
+                if let Some(node) = node {
+                    registry.deferred().insert(node);
+                }
                 None
             } else {
-                registry.remove(contid)
+                registry.remove(&contid)
             }
         };
         // The object may be freed here, with the lock released.
         drop(removed);
     }
 
-    /// Gives back a reservation for auditd; the last one of a dropped
-    /// contid retires its id, if `may_sleep` (else the next lookup of the
-    /// id does).
+    /// Gives back a reservation. The last one of a dropped contid retires
+    /// its id: here if `may_sleep`, else from a work item (which takes
+    /// this mutex), scheduled here.
     pub(crate) fn release_reservation(contid: &Contid, may_sleep: bool) {
-        if !contid.unreserve() || !may_sleep {
+        if !contid.unreserve() {
             return;
         }
-        let removed = {
-            let mut registry = Registry::lock();
-            // A new reservation after the drop is impossible (they are
-            // taken under a hold), so only the drop can still be going on;
-            // then `retire` sees the count at zero and retires it.
-            if contid.is_retire_deferred() && !contid.is_reserved() {
-                registry.remove(contid)
-            } else {
-                None
-            }
+        if may_sleep {
+            Registry::lock().retire_unreserved();
+        } else {
+            // SAFETY: no preconditions; callable in atomic context.
+            unsafe { bindings::audit_contid_schedule_retire() };
+        }
+    }
+
+    /// Takes the dropped contids that no reservation keeps any more out of
+    /// the registry: their ids may be set again. Their last references may
+    /// go here, which only frees memory.
+    fn retire_unreserved(&mut self) {
+        let registered = self.registered();
+        let Some(deferred) = registered.deferred.as_mut() else {
+            return;
         };
-        drop(removed);
+        let mut cursor = deferred.cursor_front();
+        while let Some(current) = cursor {
+            if current.current().1.is_reserved() {
+                cursor = current.move_next();
+                continue;
+            }
+            let (next, node) = current.remove_current();
+            cursor = next;
+            let (id, contid) = node.to_key_value();
+            if let Some(tree) = registered.tree.as_mut() {
+                if tree.get(&id).is_some_and(|live| ptr::eq(&**live, &*contid)) {
+                    tree.remove(&id);
+                }
+            }
+        }
     }
 
     /// Removes `contid` if it is the object registered under its id.
@@ -175,4 +223,13 @@ impl Drop for Registry {
         // SAFETY: the lock is held by this task (type invariant).
         unsafe { bindings::audit_contid_registry_unlock() };
     }
+}
+
+/// Run by the work item that `audit_contid_schedule_retire()` schedules
+/// (`registry_lock.c`) when a reservation was given back in atomic
+/// context: retires the ids of dropped contids that nothing reserves any
+/// more, in process context, where the registry may be locked.
+#[no_mangle]
+pub(crate) extern "C" fn audit_contid_retire_deferred() {
+    Registry::lock().retire_unreserved();
 }

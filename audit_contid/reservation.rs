@@ -57,7 +57,7 @@ pub(crate) extern "C" fn audit_contid_reserve_current() -> *mut bindings::audit_
 /// Gives back a handle from [`audit_contid_reserve_current`]; null is
 /// fine. The ids of the chain whose containers have been dropped, and
 /// that no other reservation keeps, may be set again: at once if
-/// `may_sleep`, else from the next set of each id on.
+/// `may_sleep`, else from a work item scheduled here.
 ///
 /// # Safety
 ///

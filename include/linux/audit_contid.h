@@ -25,9 +25,15 @@
  *    after an RCU grace period.  So the rule filters need no lock to order
  *    against their callers, and the records take a reference there.
  *
+ * task_struct->audit_contid_uncounted: set while the task has a contid but
+ * could not be counted in its network namespace (no memory); changed
+ * with its count, under task_lock(task) (a child's at fork, before anyone
+ * sees it).
+ *
  * task_struct->audit_capcontid, the delegated permission (0 or 1): cleared
  * at fork (it is not inherited), written under task_lock(task) by a
- * /proc/PID/audit_capcontainerid write, read with READ_ONCE().
+ * /proc/PID/audit_capcontainerid write and by the task itself when it
+ * execs or changes its uids or gids, read with READ_ONCE().
  *
  * The rest of the locking (the registry, records) is the Rust side's; see
  * audit_contid/audit_contid.rs.
@@ -105,6 +111,16 @@ void audit_contid_registry_lock(void);
 void audit_contid_registry_unlock(void);
 
 /*
+ * Also in registry_lock.c: a work item that retires ids whose last
+ * reservation was given back in atomic context (it calls the Rust
+ * audit_contid_retire_deferred()), and the warning of a network namespace
+ * freed with containers still counted in it.
+ */
+void audit_contid_schedule_retire(void);
+void audit_contid_retire_deferred(void);
+void audit_contid_warn_netns_occupied(void);
+
+/*
  * Task fields, for the Rust side: bindgen's idea of the layout of
  * task_struct need not match the C compiler's (with gcc it is off by a
  * cacheline in 6.12), so Rust reads them only through these.
@@ -117,6 +133,12 @@ static inline struct audit_contid **audit_contid_slot(struct task_struct *tsk)
 static inline bool *audit_contid_capcontid_slot(struct task_struct *tsk)
 {
 	return &tsk->audit_capcontid;
+}
+
+/* Set while the task has a contid but no count in its network namespace. */
+static inline bool *audit_contid_uncounted_slot(struct task_struct *tsk)
+{
+	return &tsk->audit_contid_uncounted;
 }
 
 /*
@@ -221,8 +243,24 @@ static inline void audit_contid_fork(struct task_struct *child)
 
 	child->audit_contid = NULL;
 	child->audit_capcontid = false;
+	child->audit_contid_uncounted = false;
 	if (unlikely(contid))
 		audit_contid_inherit(child, contid);
+}
+
+/*
+ * Called by begin_new_exec() and by commit_creds() when the uids or gids
+ * change: like a capability that is not ambient, capcontid is not kept
+ * by the program a granted helper execs (setuid, with file capabilities
+ * or any other), nor across a change of identity.
+ */
+static inline void audit_contid_drop_capcontid(struct task_struct *tsk)
+{
+	if (unlikely(READ_ONCE(tsk->audit_capcontid))) {
+		task_lock(tsk);
+		WRITE_ONCE(tsk->audit_capcontid, false);
+		task_unlock(tsk);
+	}
 }
 
 /* Called by do_exit(): the task leaves its container. */
@@ -308,6 +346,7 @@ static inline struct audit_contid *audit_contid_of(struct task_struct *tsk)
 }
 
 static inline void audit_contid_fork(struct task_struct *child) { }
+static inline void audit_contid_drop_capcontid(struct task_struct *tsk) { }
 static inline void audit_contid_task_exit(struct task_struct *tsk) { }
 static inline void audit_contid_switch_net(struct task_struct *tsk,
 					   struct nsproxy *from,

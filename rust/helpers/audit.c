@@ -32,6 +32,11 @@ bool *rust_helper_audit_contid_capcontid_slot(struct task_struct *tsk)
 	return audit_contid_capcontid_slot(tsk);
 }
 
+bool *rust_helper_audit_contid_uncounted_slot(struct task_struct *tsk)
+{
+	return audit_contid_uncounted_slot(tsk);
+}
+
 bool rust_helper_audit_contid_opener_delegated(struct file *file)
 {
 	return audit_contid_opener_delegated(file);

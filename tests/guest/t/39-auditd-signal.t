@@ -8,6 +8,7 @@
 # the real auditd logs " contid=<chain>" in its DAEMON_* records.
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from contid import *  # noqa: E402,F403
@@ -170,6 +171,142 @@ plain = Child(["kill", "-USR2", str(auditd)])
 plain.proc.wait()
 line = wait_record("DAEMON_RESUME", rf" pid={plain.pid} res=success")
 ok("contid=" not in line, "an unlabelled sender's DAEMON_RESUME has no contid=", line)
+
+# An unprivileged labelled task whose kill(auditd, SIGTERM) fails with
+# EPERM notes nothing for auditd: its ids are not reserved (settable once
+# its container is dropped), and auditd's next record names the task whose
+# signal it got, not the one that was refused.
+DENIED = r"""
+import errno, os, sys
+sys.stdin.readline()
+try:
+    os.kill(int(sys.argv[1]), int(sys.argv[2])); print("OK", flush=True)
+except OSError as e:
+    print(errno.errorcode[e.errno], flush=True)
+"""
+
+
+def refused_signal_from(value, sig):
+    """A task running as nobody, labelled `value`, tries to send auditd
+    `sig` and exits; returns (its pid, the errno name of its kill)."""
+    sender = Child(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                    sys.executable, "-c", DENIED, str(auditd_pid()), str(int(sig))],
+                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        eq(set_contid(sender.pid, value), "OK", f"label the unprivileged sender {value}")
+        sender.proc.stdin.write("go\n")
+        sender.proc.stdin.flush()
+        verdict = sender.proc.stdout.readline().strip()
+        eq(sender.proc.wait(), 0, "it tries and exits")
+        return sender.pid, verdict
+    finally:
+        sender.kill()
+
+
+def daemon_records(rtype):
+    return records(rtype, r" pid=\d+ ")
+
+
+resumes_before = len(daemon_records("DAEMON_RESUME"))
+real, denied = unique_value(), unique_value()
+os.kill(auditd, signal.SIGSTOP)
+try:
+    real_pid = signal_from(real, signal.SIGUSR2)
+    denied_pid, verdict = refused_signal_from(denied, signal.SIGTERM)
+    eq(verdict, "EPERM", "an unprivileged task's kill(auditd, SIGTERM) is refused")
+    eq(try_reuse(denied), "OK", "... reserves nothing: its id is free once its container is gone")
+    eq(try_reuse(real), "ENOTUNIQ", "... and leaves the real sender's id reserved")
+finally:
+    os.kill(auditd, signal.SIGCONT)
+resume = wait_until(lambda: daemon_records("DAEMON_RESUME")[resumes_before:],
+                    "auditd's DAEMON_RESUME")[0]
+ok(re.search(rf" pid={real_pid} contid={real} res=success", resume),
+   "auditd's record names the task whose signal it got, and its container", resume)
+eq(try_reuse(real), "OK", "... and then frees its id")
+
+# A reservation that a later signal replaces (in the signal path, atomic
+# context) is given back there, and the id of a container already dropped
+# is retired right after by a work item, without waiting for someone to
+# set that id again: every count of /proc/audit_contid_stats comes back.
+STATS = "/proc/audit_contid_stats"
+
+
+def stats():
+    with open(STATS) as f:
+        return {k: int(v) for k, v in (line.split() for line in f if line.strip())}
+
+
+def settles(want, seconds=POLL_SECONDS):
+    try:
+        return wait_until(lambda: stats() == want, f"stats {want}", seconds)
+    except TimeoutError:
+        return False
+
+
+base = stats()
+os.kill(auditd, signal.SIGSTOP)
+try:
+    parked = unique_value()
+    signal_from(parked, signal.SIGUSR2)
+    eq(stats()["live_ids"], base["live_ids"] + 1,
+       "a dropped sender's id stays registered until auditd fetches it")
+    plain = Child(["kill", "-USR2", str(auditd)])
+    plain.proc.wait()
+    ok(settles(base), "once a later signal replaces it, every count comes back on its own",
+       f"base {base}, now {stats()}")
+finally:
+    os.kill(auditd, signal.SIGCONT)
+log_barrier()
+
+# SIGNAL_INFO2 is one snapshot: the pid it answers and the chain it
+# answers come from the same signal, however signals from two containers
+# and fetches interleave.
+LOOPING = r"""
+import os, sys, time
+auditd, sig, seconds = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+sys.stdin.readline()
+end, n = time.monotonic() + seconds, 0
+while time.monotonic() < end:
+    os.kill(auditd, sig)
+    # Lets the other sender run: signals alternate between the two.
+    os.sched_yield()
+    n += 1
+print(n, flush=True)
+"""
+SECONDS = float(os.environ.get("CONTID_SIGNAL_RACE_SECONDS", "8"))
+os.kill(auditd, signal.SIGSTOP)
+try:
+    with AuditSocket() as nl:
+        chain_of = {}
+        loopers = []
+        for _ in range(2):
+            value = unique_value()
+            looper = Child([sys.executable, "-c", LOOPING, str(auditd), str(int(signal.SIGUSR2)),
+                            str(SECONDS)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                           text=True)
+            eq(set_contid(looper.pid, value), "OK", f"a looping sender labelled {value}")
+            chain_of[looper.pid] = str(value)
+            loopers.append(looper)
+        for looper in loopers:
+            looper.proc.stdin.write("go\n")
+            looper.proc.stdin.flush()
+        end = time.monotonic() + SECONDS
+        answers = []
+        while time.monotonic() < end:
+            answers.append(nl.signal_info2()[1:3])
+        sent = sum(int(looper.proc.stdout.readline()) for looper in loopers)
+        for looper in loopers:
+            looper.kill()
+        mixed = [(pid, cid) for pid, cid in answers
+                 if pid in chain_of and cid not in ("", chain_of[pid])]
+        named = {pid for pid, cid in answers if cid}
+        ok(named == set(chain_of), f"{len(answers)} fetches during {sent} signals "
+           "named both senders", named)
+        eq(mixed[:5], [], "every fetch pairs a sender's pid with that sender's own chain")
+        nl.signal_info2()
+finally:
+    os.kill(auditd, signal.SIGCONT)
+log_barrier()
 
 # auditd goes away without fetching it: the id is released.
 gone = unique_value()
