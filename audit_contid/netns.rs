@@ -43,7 +43,7 @@ use core::{
     mem::MaybeUninit,
     pin::Pin,
     ptr,
-    sync::atomic::{AtomicPtr, Ordering},
+    sync::atomic::{AtomicBool, AtomicPtr, Ordering},
 };
 use kernel::{
     alloc::{
@@ -106,9 +106,6 @@ struct Writers {
     /// that creates a namespace (`CLONE_NEWNET`) counts its child under
     /// `tasklist_lock`, where it should not have to allocate.
     spare: Option<SpareMember>,
-    /// Tasks that could not be counted (no memory in atomic context): each
-    /// was reported lost, and its leaving finds no member.
-    uncounted: usize,
 }
 
 /// The containers with tasks in one network namespace.
@@ -187,25 +184,25 @@ impl NetnsMembers {
 
     /// Counts a task of `contid`; with the lock held (`writers` is its
     /// data). Uses `spare`, or the list's own, if `contid` has no member
-    /// here yet, and allocates only if neither is there.
+    /// here yet, and allocates only if neither is there. Says whether it
+    /// could: without memory the task is reported lost, and not counted.
     fn count_in(
         &self,
         writers: &mut Writers,
         contid: ArcBorrow<'_, Contid>,
         spare: &mut Option<SpareMember>,
-    ) {
+    ) -> bool {
         if let Some(member) = self.find(&contid) {
             // SAFETY: `tasks` is a valid refcount; the member is linked,
             // so it is at least 1.
             unsafe { bindings::refcount_inc(member.tasks.get()) };
-            return;
+            return true;
         }
         let memory = match spare.take().or_else(|| writers.spare.take()) {
             Some(memory) => Ok(memory.0),
             None => KBox::new_uninit(GFP_ATOMIC),
         };
         let Ok(memory) = memory else {
-            writers.uncounted += 1;
             // SAFETY: the text is a valid C string.
             unsafe {
                 bindings::audit_log_lost(
@@ -213,7 +210,7 @@ impl NetnsMembers {
                         .as_char_ptr(),
                 )
             };
-            return;
+            return false;
         };
         let member = KBox::write(
             memory,
@@ -229,23 +226,20 @@ impl NetnsMembers {
         // INVARIANT: linked with one task. Release: readers see the member
         // whole.
         self.head.store(KBox::into_raw(member), Ordering::Release);
+        true
     }
 
     /// Uncounts a task of `contid`; with the lock held. Says whether it was
     /// the last, and the member was unlinked (to be freed after a grace
     /// period).
-    fn count_out(&self, writers: &mut Writers, contid: &Contid) -> bool {
+    fn count_out(&self, _writers: &mut Writers, contid: &Contid) -> bool {
         let mut link = &self.head;
         loop {
             let raw = link.load(Ordering::Relaxed);
             // SAFETY: linked members are valid while the lock is held.
             let Some(member) = (unsafe { raw.as_ref() }) else {
-                // Not counted: its joining ran out of memory.
-                if writers.uncounted == 0 {
-                    pr_warn!("a task left a network namespace it was not counted in\n");
-                } else {
-                    writers.uncounted -= 1;
-                }
+                // A task not counted is marked so, and does not come here.
+                pr_warn!("a task left a network namespace it was not counted in\n");
                 return false;
             };
             if !ptr::eq(&*member.contid, contid) {
@@ -308,13 +302,30 @@ unsafe fn list_of<'a>(task: *mut bindings::task_struct) -> Option<&'a NetnsMembe
     unsafe { list.cast::<NetnsMembers>().as_ref() }
 }
 
+/// Whether `task`, which has a contid, is not counted in its network
+/// namespace: its joining found no memory. Kept per task, so that its
+/// leaving uncounts nothing rather than another task of its container.
+///
+/// # Safety
+///
+/// `task` must be valid for `'a`, and be current, a task being created, or
+/// one whose `task_lock` the caller holds whenever it reads or writes the
+/// flag.
+unsafe fn uncounted<'a>(task: *mut bindings::task_struct) -> &'a AtomicBool {
+    // SAFETY: `task` is valid, so its flag is a `bool` that lives as long
+    // as it; the caller serialises its accesses (task_lock).
+    unsafe { AtomicBool::from_ptr(bindings::audit_contid_uncounted_slot(task)) }
+}
+
 /// Counts `task` in its network namespace as a task of `contid`, with
-/// `spare` for the member if it needs one.
+/// `spare` for the member if it needs one; without memory, marks it
+/// uncounted.
 ///
 /// # Safety
 ///
 /// As for [`list_of`]; and the caller makes `task`'s slot refer to
-/// `contid` in the same critical section.
+/// `contid` in the same critical section, in which `task` has no count
+/// (it had no contid, or it left the old one's).
 pub(crate) unsafe fn enter(
     task: *mut bindings::task_struct,
     contid: ArcBorrow<'_, Contid>,
@@ -322,20 +333,30 @@ pub(crate) unsafe fn enter(
 ) {
     // SAFETY: by the function's requirements.
     if let Some(list) = unsafe { list_of(task) } {
-        let _irqs = IrqsOff::new();
-        let mut writers = list.writers.lock();
-        list.count_in(&mut writers, contid, spare);
+        let counted = {
+            let _irqs = IrqsOff::new();
+            let mut writers = list.writers.lock();
+            list.count_in(&mut writers, contid, spare)
+        };
+        // SAFETY: by the function's requirements.
+        unsafe { uncounted(task) }.store(!counted, Ordering::Relaxed);
     }
 }
 
-/// Uncounts `task` from its network namespace as a task of `contid`. Says
-/// whether the member was unlinked: the caller then waits for a grace
-/// period before it releases the task's hold on `contid`.
+/// Uncounts `task` from its network namespace as a task of `contid`, or
+/// clears its mark if it was not counted. Says whether the member was
+/// unlinked: the caller then waits for a grace period before it releases
+/// the task's hold on `contid`.
 ///
 /// # Safety
 ///
-/// As for [`list_of`]; and `task` was counted as a task of `contid`.
+/// As for [`list_of`]; and `task` entered its namespace as a task of
+/// `contid` ([`enter`]).
 pub(crate) unsafe fn leave(task: *mut bindings::task_struct, contid: &Contid) -> bool {
+    // SAFETY: by the function's requirements.
+    if unsafe { uncounted(task) }.swap(false, Ordering::Relaxed) {
+        return false;
+    }
     // SAFETY: by the function's requirements.
     let Some(list) = (unsafe { list_of(task) }) else {
         return false;
@@ -377,13 +398,21 @@ pub(crate) unsafe extern "C" fn audit_contid_netns_switch(
                 .as_ref(),
         )
     };
-    if let Some(to) = to {
-        let _irqs = IrqsOff::new();
-        let mut writers = to.writers.lock();
-        // Under a spinlock: allocates atomically if `to` needs a member.
-        to.count_in(&mut writers, contid, &mut None);
-    }
-    if let Some(from) = from {
+    // SAFETY: `task` is valid and locked.
+    let uncounted = unsafe { uncounted(task) };
+    let counted_in_from = !uncounted.load(Ordering::Relaxed);
+    let counted_in_to = match to {
+        // No list (audit disabled at boot): nothing to count in.
+        None => true,
+        Some(to) => {
+            let _irqs = IrqsOff::new();
+            let mut writers = to.writers.lock();
+            // Under a spinlock: allocates atomically if `to` needs a member.
+            to.count_in(&mut writers, contid, &mut None)
+        }
+    };
+    uncounted.store(!counted_in_to, Ordering::Relaxed);
+    if let (Some(from), true) = (from, counted_in_from) {
         let _irqs = IrqsOff::new();
         let mut writers = from.writers.lock();
         // The task stays in its container, whose hold it keeps: a member
@@ -403,10 +432,7 @@ pub(crate) extern "C" fn audit_contid_netns_alloc() -> *mut bindings::audit_cont
         pin_init!(NetnsMembers {
             head: AtomicPtr::new(ptr::null_mut()),
             writers <- new_spinlock!(
-                Writers {
-                    spare: Some(spare),
-                    uncounted: 0,
-                },
+                Writers { spare: Some(spare) },
                 "audit_contid_netns"
             ),
         }),

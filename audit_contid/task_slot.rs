@@ -108,19 +108,22 @@ pub(crate) unsafe fn install(
     let slot = unsafe { task_slot(target) };
     // SAFETY: `target` is valid.
     let tgid = unsafe { bindings::task_tgid_nr(target) };
-    // SAFETY: `target` is locked, and its slot refers to the contid from
-    // the next line on.
+    // The old contid's count goes first: the task's mark of a missing
+    // count speaks of the contid it has. `Evicted` waits for a grace
+    // period before releasing the old one.
+    // SAFETY: `target` is locked, so its slot keeps its hold.
+    if let Some(old) = unsafe { slot_contid(slot.load(Ordering::Relaxed)) } {
+        // SAFETY: `target` is locked and entered with its old contid.
+        unsafe { netns::leave(target, &old) };
+    }
+    // SAFETY: `target` is locked, it has no count now, and its slot
+    // refers to the contid from the next line on.
     unsafe { netns::enter(target, hold.as_arc_borrow(), spare) };
     // Release: the target reads its own slot without a lock.
     let old = slot.swap(hold.into_raw(), Ordering::AcqRel);
     // SAFETY: a non-null slot owns a hold made by `Hold::into_raw`; it is
     // ours now that it is out of the slot.
     let replaced = (!old.is_null()).then(|| unsafe { Hold::from_raw(old) });
-    if let Some(replaced) = &replaced {
-        // SAFETY: `target` is locked and was counted with its old contid.
-        // `Evicted` waits for a grace period before releasing it.
-        unsafe { netns::leave(target, replaced) };
-    }
     fence(Ordering::SeqCst);
     // SAFETY: `target` is valid.
     if !unsafe { bindings::audit_contid_task_exiting(target) } {

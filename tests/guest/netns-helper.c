@@ -15,6 +15,8 @@
  *                    move between the PATHs by setns() and unshare(),
  *                    fork children that do the same, and exit; the helper
  *                    itself moves too and comes back; prints "churned"
+ *   flip N PATH      move into PATH and back home by setns() N times,
+ *                    then print "flipped N"
  *   park             print "parked PID" and pause
  *
  * Output is written unbuffered, so children's lines are not duplicated.
@@ -135,6 +137,24 @@ static void churn(int n, unsigned int seed, char **paths, int npaths)
 	say("churned %ld\n", n);
 }
 
+/* In and out of one namespace, as fast as setns() goes. */
+static void flip(int n, const char *path)
+{
+	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	int away = open(path, O_RDONLY | O_CLOEXEC);
+	int i;
+
+	if (home < 0 || away < 0)
+		die("open a namespace");
+	for (i = 0; i < n; i++) {
+		if (setns(away, CLONE_NEWNET) || setns(home, CLONE_NEWNET))
+			die("setns");
+	}
+	close(home);
+	close(away);
+	say("flipped %ld\n", n);
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;
@@ -175,6 +195,10 @@ int main(int argc, char **argv)
 
 			churn(n, seed, argv + i + 2, argc - i - 2);
 			i = argc;
+		} else if (!strcmp(step, "flip") && i + 1 < argc) {
+			int n = atoi(argv[i++]);
+
+			flip(n, argv[i++]);
 		} else if (!strcmp(step, "park")) {
 			say("parked %ld\n", getpid());
 			for (;;)

@@ -29,6 +29,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from contid import *  # noqa: E402,F403
 import auditnl  # noqa: E402
+import netprobe  # noqa: E402
 
 if not os.path.exists("/proc/thread-self/fail-nth"):
     print("1..0 # SKIP no fault injection in this kernel "
@@ -605,10 +606,31 @@ def one_setns(sweep, n, base, path):
         sweep.problem("a failed setns lost a record", n, r.result)
     linger(sweep, r, plus(base, 1, 1, 0 if uncounted else 1),
            what="the helper, " + ("uncounted, a lost record" if uncounted else "counted once"))
+    if uncounted:
+        mate_stays_counted(sweep, r, path)
     settle(sweep, r, base)
     return r, lambda lines: (helper_records(sweep, r, lines) + uncounted,
                              "the helper's records" +
                              (", and its count in the namespace" if uncounted else ""))
+
+
+def mate_stays_counted(sweep, r, path):
+    """The miss is the uncounted task's own: another task of its container
+    that enters the namespace afterwards is counted there, and stays
+    listed when the uncounted one leaves (the last posted series, and
+    this one until it kept the miss per task, uncounted the other)."""
+    mate = netprobe.helper("ready", "setns", path, "park", label=r.label)
+    try:
+        netprobe.pid_after(mate, "parked")
+        r.finish()
+        _, chains = netprobe.probe(path)
+        r.uncounted_mate = chains
+        if chains != [str(r.label)]:
+            sweep.problem("an uncounted task's exit uncounted another task of its "
+                          "container", r.n, f"the namespace lists {chains}, "
+                          f"not [{r.label}]")
+    finally:
+        mate.kill()
 
 
 # 7. A signal to a process group of two labelled tasks, audited: the
@@ -858,6 +880,9 @@ try:
         covered(s, "a task that could not be counted in its new namespace "
                    "(GFP_ATOMIC under the list's lock)",
                 [r for r in s.runs if getattr(r, "uncounted", False)])
+        covered(s, "another task of its container counted there after it, still "
+                   "listed once the uncounted one left",
+                [r for r in s.runs if getattr(r, "uncounted_mate", None)])
     finally:
         anchor.kill()
 
