@@ -156,6 +156,7 @@ unsafe fn set_contid(
     // container (spec §1.4), which the writer's own slot holds: the
     // writer has a child (its target's ancestry), so no set replaces it.
     let mut parent = current_hold();
+    let writer_depth = parent.as_ref().map_or(0, |parent| parent.chain().count());
     let mut fresh = Contid::new_owned_by_current(value, parent.as_ref().map(Hold::to_arc)).ok();
     let mut fresh_node = RBTreeNodeReservation::new(GFP_KERNEL).ok();
     // And for counting the target in its network namespace.
@@ -178,8 +179,9 @@ unsafe fn set_contid(
             // nor is the writer (it runs), and `tasklist_lock` is held.
             let facts = unsafe { target_facts(target, writer, contid.as_deref(), state) };
             let (live_owner, live) = registry.lookup(value, writer);
-            let action =
-                ladder::check_target(&facts).and_then(|()| ladder::check_live_owner(live_owner));
+            let action = ladder::check_target(&facts)
+                .and_then(|()| ladder::check_live_owner(live_owner))
+                .and_then(|action| ladder::check_nesting_depth(action, writer_depth));
             match (action, live) {
                 (Err(refusal), _) => Decided::Refused {
                     errno: refusal.errno(),

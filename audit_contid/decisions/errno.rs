@@ -18,6 +18,8 @@ pub(crate) const EBUSY: i32 = 16;
 pub(crate) const EEXIST: i32 = 17;
 /// Cross-device link.
 pub(crate) const EXDEV: i32 = 18;
+/// Too many links.
+pub(crate) const EMLINK: i32 = 31;
 /// Invalid argument.
 pub(crate) const EINVAL: i32 = 22;
 /// Numerical result out of range.

@@ -22,7 +22,7 @@
 //! runs them in the same order, the second again under the registry lock
 //! before it acts, as the facts may have changed in between.
 
-use super::errno::{EBUSY, EEXIST, EINVAL, ENOTUNIQ, EPERM, EXDEV};
+use super::errno::{EBUSY, EEXIST, EINVAL, EMLINK, ENOTUNIQ, EPERM, EXDEV};
 use super::CONTID_UNSET;
 
 /// Whether the writer may manage contids at all, judged on the task that
@@ -146,6 +146,8 @@ pub(crate) enum SetError {
     /// The value is used by a live container of another owner, or by one
     /// that is being dropped.
     NotUnique,
+    /// A new container would be nested deeper than [`MAX_NESTING_DEPTH`].
+    TooDeep,
 }
 
 impl SetError {
@@ -158,6 +160,7 @@ impl SetError {
             SetError::NotDescendant => EXDEV,
             SetError::AlreadySet => EEXIST,
             SetError::NotUnique => ENOTUNIQ,
+            SetError::TooDeep => EMLINK,
         }
     }
 }
@@ -205,6 +208,28 @@ pub(crate) fn check_live_owner(live_owner: LiveOwner) -> Result<SetAction, SetEr
         LiveOwner::NotLive => Ok(SetAction::Create),
         LiveOwner::Writer => Ok(SetAction::Join),
         LiveOwner::Other | LiveOwner::Dropping => Err(SetError::NotUnique),
+    }
+}
+
+/// How many containers deep a chain may be, the outermost counted as 1.
+///
+/// Bounds what anyone who may manage contids, a delegated engine included,
+/// can make every later record and chain walk cost: a whole chain of
+/// 20-digit ids (about 1,400 bytes) fits one CONTAINER_ID record with
+/// room to spare.
+pub(crate) const MAX_NESTING_DEPTH: usize = 64;
+
+/// Step 8: a new container is nested in the writer's, whose chain is
+/// `writer_depth` containers deep (0 if it has none); joining a live one
+/// makes nothing deeper.
+pub(crate) fn check_nesting_depth(
+    action: SetAction,
+    writer_depth: usize,
+) -> Result<SetAction, SetError> {
+    if action == SetAction::Create && writer_depth >= MAX_NESTING_DEPTH {
+        Err(SetError::TooDeep)
+    } else {
+        Ok(action)
     }
 }
 

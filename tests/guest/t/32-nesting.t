@@ -6,6 +6,7 @@
 # finds them all; a nested label is refused to anyone but a nested engine.
 import os
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from contid import *  # noqa: E402,F403
@@ -140,4 +141,36 @@ finally:
 
 wait_record("CONTAINER_OP", rf"op=drop opid={e1} contid=-1 old-contid={v1} res=1$")
 ok(True, "engine 1's exit drops 1")
+
+# --- how deep a chain may go -----------------------------------------------
+# A chain is at most 64 containers deep, so that it fits one record and
+# its cost is bounded whoever builds it (a capcontid holder is not root).
+# The 65th level is refused with EMLINK, logged with res=0, and its task
+# keeps the 64-deep chain it inherited.
+work = tempfile.mkdtemp(prefix="contid-nest-")
+CHAIN = os.path.join(work, "nest-chain")
+subprocess.run(["gcc", "-O2", "-o", CHAIN,
+                os.path.join(os.path.dirname(__file__), "..", "nest-chain.c")], check=True)
+MAX_DEPTH = 64
+base = 10**12 + unique_value() * 100
+chain = Child([CHAIN, str(base), str(MAX_DEPTH + 1)], stdout=subprocess.PIPE, text=True)
+try:
+    levels = []
+    for line in chain.proc.stdout:
+        if line.strip() == "done":
+            break
+        _, level, pid, result = line.split()
+        levels.append((int(level), int(pid), result))
+    eq([r for _, _, r in levels], ["OK"] * MAX_DEPTH + ["EMLINK"],
+       f"{MAX_DEPTH} nested levels are labelled, the next is EMLINK")
+    deepest, refused = levels[MAX_DEPTH - 1][1], levels[MAX_DEPTH][1]
+    eq(get_contid(refused), str(base + MAX_DEPTH), "the refused task keeps the contid it inherited")
+    want = ",".join(f"{'^' if i else ''}{base + MAX_DEPTH - i}" for i in range(MAX_DEPTH))
+    log_barrier()
+    recs = records("CONTAINER_OP", rf"op=set opid={refused} contid={base + MAX_DEPTH + 1} ")
+    eq([re.search(r"old-contid=(\S+) res=(\d)$", r).groups() for r in recs], [(want, "0")],
+       "... and its refusal is logged with res=0 and the whole 64-deep chain")
+    eq(get_contid(deepest), str(base + MAX_DEPTH), "the 64th level is labelled")
+finally:
+    chain.kill()
 done()

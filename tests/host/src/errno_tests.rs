@@ -14,6 +14,7 @@ fn errnos_have_their_linux_values() {
         (EBUSY, 16),
         (EEXIST, 17),
         (EXDEV, 18),
+        (EMLINK, 31),
         (EINVAL, 22),
         (ERANGE, 34),
         (ENOTUNIQ, 76),

@@ -10,7 +10,7 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 
 use crate::decisions::CONTID_UNSET;
-use crate::errno::{EBUSY, EEXIST, EINVAL, ENOTUNIQ, EPERM, EXDEV};
+use crate::errno::{EBUSY, EEXIST, EINVAL, EMLINK, ENOTUNIQ, EPERM, EXDEV};
 use crate::ladder::*;
 use crate::model::{scenarios, Scenario};
 
@@ -502,5 +502,30 @@ fn generated_trees_reach_every_outcome() {
             seen.contains(outcome),
             "never reached {outcome}; saw {seen:?}"
         );
+    }
+}
+
+#[test]
+fn a_new_container_is_at_most_64_deep() {
+    assert_eq!(MAX_NESTING_DEPTH, 64);
+    for depth in 0..MAX_NESTING_DEPTH {
+        assert_eq!(
+            check_nesting_depth(SetAction::Create, depth),
+            Ok(SetAction::Create),
+            "a writer {depth} deep may make a container {} deep",
+            depth + 1
+        );
+    }
+    for depth in [MAX_NESTING_DEPTH, MAX_NESTING_DEPTH + 1, usize::MAX] {
+        let refused = check_nesting_depth(SetAction::Create, depth);
+        assert_eq!(refused, Err(SetError::TooDeep));
+        assert_eq!(refused.unwrap_err().errno(), EMLINK);
+    }
+}
+
+#[test]
+fn joining_a_live_container_is_allowed_at_any_depth() {
+    for depth in [0, MAX_NESTING_DEPTH, usize::MAX] {
+        assert_eq!(check_nesting_depth(SetAction::Join, depth), Ok(SetAction::Join));
     }
 }

@@ -18,7 +18,7 @@ use proptest::test_runner::TestCaseResult;
 use super::record::{read_chain, read_fields, read_i32, read_u64};
 use super::run;
 use crate::decisions::CONTID_UNSET;
-use crate::errno::{EBUSY, EEXIST, EINVAL, ENOTUNIQ, EPERM, EXDEV};
+use crate::errno::{EBUSY, EEXIST, EINVAL, EMLINK, ENOTUNIQ, EPERM, EXDEV};
 use crate::grant::{check_grantee, check_granter};
 use crate::ladder::*;
 use crate::ladder_tests::{
@@ -64,6 +64,7 @@ fn step(error: SetError) -> (u8, i32) {
         SetError::NotDescendant => (5, EXDEV),
         SetError::AlreadySet => (6, EEXIST),
         SetError::NotUnique => (7, ENOTUNIQ),
+        SetError::TooDeep => (8, EMLINK),
     }
 }
 
