@@ -69,6 +69,10 @@ while True:
         say(write(f"/proc/{args[0]}/audit_capcontainerid", args[1]))
     elif cmd == "readcap":
         say(read(f"/proc/{args[0]}/audit_capcontainerid"))
+    elif cmd == "exec-sleep":
+        os.execv("/bin/sh", ["sh", "-c", "echo ready $$; exec sleep 1000"])
+    elif cmd == "setuid":
+        os.setresuid(int(args[0]), int(args[0]), int(args[0])); say("OK")
 """
 
 NO_AUDIT_CONTROL = ["setpriv", "--bounding-set=-audit_control", "--inh-caps=-audit_control"]
@@ -237,4 +241,30 @@ try:
     eq(g.ask("label", ks, unique_value(), depth=1), "EPERM", "... and cannot label")
 finally:
     g.kill()
+
+# --- not kept across execve, nor a change of credentials --------------------
+# Like a capability that is not ambient: a granted helper that execs a
+# program (setuid, with file capabilities, or any other) does not hand it
+# the right, and neither does one that changes its uid.
+x = Engine(NO_AUDIT_CONTROL)
+try:
+    eq(write_raw(cap_path(x.pid), "1"), "OK", "grant capcontid to an engine")
+    eq(x.ask("exec-sleep"), f"ready {x.pid}", "the engine execs another program")
+    eq(read_cap(x.pid), "0", "... which starts without capcontid")
+finally:
+    x.kill()
+y = Engine(NO_AUDIT_CONTROL)
+try:
+    eq(write_raw(cap_path(y.pid), "1"), "OK", "grant capcontid to an engine")
+    eq(y.ask("setuid", 1000), "OK", "the engine changes its uid to 1000")
+    eq(read_cap(y.pid), "0", "... and has no capcontid after")
+    k = y.ask("sleeper")
+    # Refused either way: a task that changed its uid is not dumpable, so
+    # its child's /proc files are root's (EACCES at open); were they not,
+    # the write would be EPERM.
+    refused = y.ask("label", k, unique_value())
+    ok(refused in ("EPERM", "open:EACCES"), "... so it cannot label its new child", refused)
+    eq(get_contid(k), str(UNSET), "... which stays unlabelled")
+finally:
+    y.kill()
 done()
