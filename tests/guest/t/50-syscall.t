@@ -50,4 +50,37 @@ with container_id_excluded(), py_child(CALLER) as labelled:
     ok(" record=" not in sysrec, "with CONTAINER_ID excluded, its SYSCALL has no record=", sysrec)
     eq(event_contids(sysrec), [], "... and its event no CONTAINER_ID")
 auditctl("-d", "always,exit", "-F", "arch=b64", "-S", "getppid", "-F", f"key={KEY}")
+
+# A `never` exit rule drops a syscall's own records, but not a record that
+# joined its event before the rule was applied (at the exit): here the
+# CONTAINER_OP res=0 of a labelled task's write to its own /proc file.
+# That record still names the task's container, in its event.
+SELF_WRITER = r"""
+import errno, os, sys
+fd = os.open("/proc/self/audit_containerid", os.O_WRONLY)
+sys.stdin.readline()
+try:
+    os.write(fd, sys.argv[1].encode()); print("OK", flush=True)
+except OSError as e:
+    print(errno.errorcode[e.errno], flush=True)
+sys.stdin.readline()
+"""
+v, asked = unique_value(), unique_value()
+w = Child([sys.executable, "-c", SELF_WRITER, str(asked)], stdin=subprocess.PIPE,
+          stdout=subprocess.PIPE, text=True)
+with w:
+    eq(set_contid(w.pid, v), "OK", "label a task")
+    rule = ("never,exit", "-F", "arch=b64", "-S", "write", "-F", f"pid={w.pid}")
+    auditctl("-a", *rule)
+    try:
+        w.proc.stdin.write("go\n")
+        w.proc.stdin.flush()
+        eq(w.proc.stdout.readline().strip(), "EXDEV", "its write to its own file is refused")
+    finally:
+        auditctl("-d", *rule)
+    rec = wait_record("CONTAINER_OP", rf"op=set opid={w.pid} contid={asked} old-contid={v} res=0$")
+    log_barrier()
+    ev = event(serial(rec))
+    eq([r for r in ev if "type=SYSCALL" in r], [], "the never rule drops its SYSCALL record")
+    eq(event_contids(rec), [str(v)], "... but the refusal's event still names its container")
 done()
