@@ -96,4 +96,56 @@ with Child() as t:
     ours.sendall(b"x")
     opener.wait()
     ours.close()
+
+# 3. Refused writes are not rate limited by the subsystem: each is
+# evidence, logged with res=0 like a refused /proc/self/loginuid write.
+# Audit's own rate limit (auditctl -r) bounds them as it does every
+# record, and counts what it drops in `lost`.
+REFUSED = r"""
+import os, sys
+fd = os.open("/proc/self/audit_containerid", os.O_WRONLY)
+sys.stdin.readline()
+for _ in range(int(sys.argv[1])):
+    try:
+        os.pwrite(fd, sys.argv[2].encode(), 0)
+    except OSError:
+        pass
+print(os.getpid(), flush=True)
+"""
+
+
+def refused_writes(n, value):
+    """An unprivileged opener writes `value` to its own file `n` times;
+    returns its pid and its contid once done."""
+    w = Child([*UNPRIVILEGED, sys.executable, "-c", REFUSED, str(n), str(value)],
+              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    with w:
+        w.proc.stdin.write("go\n")
+        w.proc.stdin.flush()
+        pid = int(w.proc.stdout.readline())
+        return pid, get_contid(pid)
+
+
+def lost():
+    return int(re.search(r"^lost (\d+)$", auditctl("-s"), re.M).group(1))
+
+
+v = unique_value()
+pid, state = refused_writes(25, v)
+log_barrier()
+eq(len(records("CONTAINER_OP", rf"op=set opid={pid} contid={v} old-contid=-1 res=0$")), 25,
+   "25 refused writes by an unprivileged opener: 25 res=0 records")
+eq(state, str(UNSET), "... and the writer stays unlabelled")
+
+v = unique_value()
+lost_before = lost()
+auditctl("-r", "5")
+try:
+    pid, _ = refused_writes(50, v)
+finally:
+    auditctl("-r", "0")
+log_barrier()
+logged = len(records("CONTAINER_OP", rf"op=set opid={pid} contid={v} old-contid=-1 res=0$"))
+ok(logged < 50, f"with auditctl -r 5, audit's rate limit drops some ({logged} of 50 logged)")
+ok(lost() > lost_before, "... and counts them in lost", (lost_before, lost()))
 done()
