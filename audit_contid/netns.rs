@@ -48,7 +48,7 @@ use core::{
 use kernel::{
     alloc::{
         flags::{GFP_ATOMIC, GFP_KERNEL},
-        Flags, KBox,
+        Flags, KBox, KVec,
     },
     audit::{self, record_type, AuditBuffer, Context, TrustedText},
     bindings, c_str, new_spinlock,
@@ -491,7 +491,8 @@ pub(crate) unsafe extern "C" fn audit_contid_netns_occupied(
 /// nesting chain, most recently arrived first, as `record=1`: one record,
 /// or as many parts as the list needs ([`ListSplitter`]). Says whether it
 /// logged any (so the packet's record gets `record=1`). Callable in any
-/// context; takes no lock.
+/// context; takes no lock, and allocates its snapshot of the list
+/// atomically (without memory, it reports the loss and names none).
 ///
 /// # Safety
 ///
@@ -515,20 +516,36 @@ pub(crate) unsafe extern "C" fn audit_contid_log_netns(
     // holds released after that, so every contid named here is named
     // before its drop record.
     let _rcu = kernel::sync::rcu::read_lock();
-    let named = || {
-        list.members()
-            .map(|member| &*member.contid)
-            .filter(|contid| contid.is_announced())
-    };
+    // One walk of the list, into a snapshot that both the split into parts
+    // and the records use: a container that joins or leaves meanwhile is
+    // in both or in neither, so the parts are numbered 1..n with n >= 2,
+    // or the one record has no `part=`.
+    let mut named: KVec<&Contid> = KVec::new();
+    for contid in list
+        .members()
+        .map(|member| &*member.contid)
+        .filter(|contid| contid.is_announced())
+    {
+        if named.push(contid, GFP_ATOMIC).is_err() {
+            // SAFETY: the text is a valid C string.
+            unsafe {
+                bindings::audit_log_lost(
+                    c_str!("out of memory listing the containers of a network namespace")
+                        .as_char_ptr(),
+                )
+            };
+            return false;
+        }
+    }
     let parts = ListSplitter::needs_parts(
         NETNS_LIST_BUDGET,
-        named().map(|contid| chain_len(contid.nesting_ids())),
+        named.iter().map(|contid| chain_len(contid.nesting_ids())),
     );
     let mut splitter = ListSplitter::new(NETNS_LIST_BUDGET);
     let mut record: Option<AuditBuffer> = None;
     let mut part = 0;
     let mut any = false;
-    for contid in named() {
+    for contid in named.iter() {
         let first = splitter.place(chain_len(contid.nesting_ids())) == Placement::NewRecord;
         if first {
             part += 1;

@@ -242,4 +242,58 @@ try:
 finally:
     spawner.kill()
     a.kill()
+
+# --- a list on the edge of one record, while a container comes and goes ----
+# 381 containers with 20-digit ids fill one record's 8,000 bytes exactly; a
+# task of a 382nd one moves in and out of the namespace all the time.  Each
+# packet's list is one snapshot: one record without part=, or part=1..n
+# with n >= 2, and it names the 381 and maybe the 382nd, never fewer.
+a, ns = anchor()
+N = 381
+base = 18446744073700000000 + (os.getpid() % 1000) * 1000 + 500
+ids = [base + i for i in range(N)]
+spawner = helper("spawn", N, ns, "park")
+mover_id = base + N
+mover = None
+try:
+    pids = pids_said(spawner, N + 1)["child"]
+    eq([p for p, v in zip(pids, ids) if set_contid(p, v) != "OK"], [],
+       f"label {N} tasks in the namespace, one container each")
+    mark = new_mark()
+    rules = (f"table ip contid_edge {{\n chain input {{\n type filter hook input priority 0;\n"
+             f" iif lo icmp type echo-request meta mark set {mark} log level audit\n }}\n}}\n")
+    subprocess.run(["nsenter", f"--net={ns}", "bash", "-c",
+                    f"ip link set lo up && nft -f - <<'EOF'\n{rules}EOF"], check=True)
+    mover = helper("ready", "flip", 10**9, ns, label=mover_id)
+    rounds = int(os.environ.get("CONTID_NETNS_EDGE_ROUNDS", "20"))
+    subprocess.run(["nsenter", f"--net={ns}", "bash", "-c",
+                    f"for i in $(seq {rounds}); do "
+                    "ping -q -c 10 -i 0.01 -W 5 127.0.0.1 >/dev/null; done"], check=True)
+    log_barrier()
+    pkts = records("NETFILTER_PKT", f"mark={mark} ")
+    # The log is large by now: read it once, not once per packet.
+    cid_records = {}
+    for r in records("CONTAINER_ID"):
+        cid_records.setdefault(serial(r), []).append(r)
+    bad, sizes = [], set()
+    for pkt in pkts:
+        recs = cid_records.get(serial(pkt), [])
+        parts = [re.search(r" part=(\d+) ", r) for r in recs]
+        if len(recs) == 1:
+            good = parts[0] is None
+        else:
+            good = [p and p.group(1) for p in parts] == [str(i + 1) for i in range(len(recs))]
+        chains = chains_in(recs)
+        good = good and set(map(int, chains)) - {mover_id} == set(ids)
+        sizes.add(len(chains))
+        if not good:
+            bad.append((pkt, [r[:120] for r in recs]))
+    ok(len(pkts) >= 50, f"{len(pkts)} packets logged while the mover moved", len(pkts))
+    ok(sizes == {N, N + 1}, "packets listed both the 381 and the 382", sizes)
+    eq(bad[:3], [], "every packet's list is whole and numbered as one snapshot")
+finally:
+    if mover:
+        mover.kill()
+    spawner.kill()
+    a.kill()
 done()
