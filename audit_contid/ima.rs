@@ -101,7 +101,9 @@ pub(crate) extern "C" fn audit_contid_file_audited(file_key: u64) -> bool {
 
 /// Notes that the current task's container has audited the file with key
 /// `file_key`. Without memory it notes nothing, and the file is audited
-/// again next time.
+/// again next time. Nor does a container whose `op=set` record is not in
+/// the log yet: its record named no container, so the file is audited
+/// again once it is announced.
 #[no_mangle]
 pub(crate) extern "C" fn audit_contid_note_file_audited(file_key: u64) {
     let Ok(spare) = RBTreeNodeReservation::new(GFP_KERNEL) else {
@@ -109,6 +111,9 @@ pub(crate) extern "C" fn audit_contid_note_file_audited(file_key: u64) {
     };
     // Whatever was not used is freed here, after the lock.
     let _unused = with_current_contid(|contid| {
+        if !contid.is_announced() {
+            return Some(spare);
+        }
         let (files, count) = contid.audited_files();
         files.lock().insert(count, file_key, spare)
     });
