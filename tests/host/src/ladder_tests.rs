@@ -526,6 +526,9 @@ fn a_new_container_is_at_most_64_deep() {
 #[test]
 fn joining_a_live_container_is_allowed_at_any_depth() {
     for depth in [0, MAX_NESTING_DEPTH, usize::MAX] {
-        assert_eq!(check_nesting_depth(SetAction::Join, depth), Ok(SetAction::Join));
+        assert_eq!(
+            check_nesting_depth(SetAction::Join, depth),
+            Ok(SetAction::Join)
+        );
     }
 }
