@@ -311,14 +311,14 @@ def model_write(t, kind, data, pos):
     err, v = parse(kind, data)
     if err:
         return err
-    if t.state == "reaped":
+    # A target that is exiting (a zombie) or gone is ESRCH, with no record,
+    # for capcontid as for the contid.
+    if t.state != "live":
         return "ESRCH"
     if kind == "cap":
         t.caps.append((v, t.cap, 1))
         t.cap = v
         return len(data)
-    if t.state == "zombie":
-        return "ESRCH"
     old = "-1" if t.contid is None else str(t.contid)
     if v == UNSET:
         t.sets.append((v, old, 0))
