@@ -28,7 +28,10 @@
 //! - A list changes (a member added, unlinked, or its count changed) only
 //!   with its spinlock held, and interrupts off ([`IrqsOff`]). The lock is
 //!   taken inside `task_lock` and `tasklist_lock`, and nothing is taken
-//!   inside it.
+//!   inside it. Under it, writers find a container's member through an
+//!   index (a tree by the contid's address), so a fork, exit or setns in a
+//!   namespace shared by thousands of containers (host networking) holds
+//!   these locks for O(log n), not for a walk of the list.
 //! - Readers, the packet records in softirq, take no lock: they walk the
 //!   list under RCU. An unlinked member is freed after a grace period
 //!   (`call_rcu`).
@@ -53,6 +56,7 @@ use kernel::{
     audit::{self, record_type, AuditBuffer, Context, TrustedText},
     bindings, c_str, new_spinlock,
     prelude::*,
+    rbtree::{RBTree, RBTreeNodeReservation},
     sync::{Arc, ArcBorrow, SpinLock},
     types::Opaque,
 };
@@ -74,29 +78,48 @@ unsafe impl<I: IntoIterator<Item = u64> + Clone> TrustedText for ListEntry<I> {}
 ///
 /// # Invariants
 ///
-/// While linked in a list, `tasks` is at least 1. It is unlinked, with the
-/// list's lock held, when `tasks` drops to 0, and freed a grace period
-/// after that.
+/// While linked in a list, `tasks` is at least 1 and the list's index maps
+/// `contid`'s address to it. It is unlinked and taken out of the index,
+/// with the list's lock held, when `tasks` drops to 0, and freed a grace
+/// period after that.
 #[repr(C)]
 struct Member {
     /// For freeing after a grace period; first, so that the callback finds
     /// the member from it.
     rcu: Opaque<bindings::callback_head>,
-    /// The next member of the list (RCU).
-    next: AtomicPtr<Member>,
+    /// Its place in the list (an RCU list: `list_add_rcu`).
+    links: Opaque<bindings::list_head>,
     /// The tasks of `contid` in the namespace.
     tasks: Opaque<bindings::refcount_t>,
     contid: Arc<Contid>,
 }
 
-/// Memory for a member, allocated where a task may sleep, for a count that
-/// is taken under a spinlock.
-pub(crate) struct SpareMember(KBox<MaybeUninit<Member>>);
+/// A linked member, as the index keeps it.
+struct MemberRef(*mut Member);
+
+// SAFETY: the pointer is only followed with the list's lock held, on
+// whichever CPU holds it; the member is valid while it is indexed.
+unsafe impl Send for MemberRef {}
+
+/// The index of a list's members by their contid's address: the writers'
+/// way to a container's member in O(log n) whatever the namespace holds
+/// (host networking puts every container in one).
+type Index = RBTree<usize, MemberRef>;
+
+/// Memory for a member and its place in the index, allocated where a task
+/// may sleep, for a count that is taken under a spinlock.
+pub(crate) struct SpareMember {
+    member: KBox<MaybeUninit<Member>>,
+    node: RBTreeNodeReservation<usize, MemberRef>,
+}
 
 impl SpareMember {
     /// Allocates one.
     pub(crate) fn new(flags: Flags) -> Result<Self> {
-        Ok(SpareMember(KBox::new_uninit(flags)?))
+        Ok(SpareMember {
+            member: KBox::new_uninit(flags)?,
+            node: RBTreeNodeReservation::new(flags)?,
+        })
     }
 }
 
@@ -106,14 +129,17 @@ struct Writers {
     /// that creates a namespace (`CLONE_NEWNET`) counts its child under
     /// `tasklist_lock`, where it should not have to allocate.
     spare: Option<SpareMember>,
+    /// The linked members, by their contid's address.
+    index: Index,
 }
 
 /// The containers with tasks in one network namespace.
 #[pin_data]
 pub(crate) struct NetnsMembers {
-    /// The first member: the most recently added. Read under RCU, changed
-    /// with `writers` locked.
-    head: AtomicPtr<Member>,
+    /// The members, most recently added first: an RCU list, read under
+    /// RCU, changed with `writers` locked.
+    #[pin]
+    head: Opaque<bindings::list_head>,
     #[pin]
     writers: SpinLock<Writers>,
 }
@@ -147,9 +173,23 @@ impl Drop for IrqsOff {
     }
 }
 
+/// The link after `link` in an RCU list, as `rcu_dereference()` reads it.
+///
+/// # Safety
+///
+/// `link` must be a valid list head or entry, read under RCU or with the
+/// list's lock held.
+unsafe fn next_link(link: *mut bindings::list_head) -> *mut bindings::list_head {
+    // SAFETY: `link` is valid; its `next` is written with
+    // `rcu_assign_pointer()` (a release) by `list_add_rcu()`. Acquire:
+    // the entry it points to is seen whole.
+    unsafe { AtomicPtr::from_ptr(&raw mut (*link).next) }.load(Ordering::Acquire)
+}
+
 /// A list's members, for a reader under RCU or a writer under the lock.
 struct Members<'a> {
-    next: *const Member,
+    head: *mut bindings::list_head,
+    next: *mut bindings::list_head,
     _list: &'a NetnsMembers,
 }
 
@@ -157,11 +197,15 @@ impl<'a> Iterator for Members<'a> {
     type Item = &'a Member;
 
     fn next(&mut self) -> Option<&'a Member> {
-        // SAFETY: a linked member is freed only a grace period after it is
-        // unlinked, and the caller reads under RCU or with the list locked.
-        let member = unsafe { self.next.as_ref() }?;
-        // Acquire: pairs with the release that linked the next one.
-        self.next = member.next.load(Ordering::Acquire);
+        if self.next == self.head {
+            return None;
+        }
+        // SAFETY: every entry but the head is the `links` of a member,
+        // which is freed only a grace period after it is unlinked, and the
+        // caller reads under RCU or with the list locked.
+        let member = unsafe { &*kernel::container_of!(self.next, Member, links) };
+        // SAFETY: as above.
+        self.next = unsafe { next_link(self.next) };
         Some(member)
     }
 }
@@ -170,16 +214,20 @@ impl NetnsMembers {
     /// The members, most recently added first. The caller holds the RCU
     /// read lock or the list's lock for `'a`.
     fn members(&self) -> Members<'_> {
+        let head = self.head.get();
         Members {
-            next: self.head.load(Ordering::Acquire),
+            head,
+            // SAFETY: the head is initialised with the list.
+            next: unsafe { next_link(head) },
             _list: self,
         }
     }
 
-    /// The member counting `contid`'s tasks, if any; with the lock held.
-    fn find(&self, contid: &Contid) -> Option<&Member> {
-        self.members()
-            .find(|member| ptr::eq(&*member.contid, contid))
+    /// Whether no container has tasks in the namespace.
+    fn is_empty(&self) -> bool {
+        let head = self.head.get();
+        // SAFETY: the head is initialised with the list.
+        unsafe { next_link(head) == head }
     }
 
     /// Counts a task of `contid`; with the lock held (`writers` is its
@@ -192,17 +240,18 @@ impl NetnsMembers {
         contid: ArcBorrow<'_, Contid>,
         spare: &mut Option<SpareMember>,
     ) -> bool {
-        if let Some(member) = self.find(&contid) {
-            // SAFETY: `tasks` is a valid refcount; the member is linked,
-            // so it is at least 1.
-            unsafe { bindings::refcount_inc(member.tasks.get()) };
+        let key = ptr::from_ref::<Contid>(&contid) as usize;
+        if let Some(member) = writers.index.get(&key) {
+            // SAFETY: an indexed member is linked and valid with the lock
+            // held; its `tasks` is a valid refcount, at least 1.
+            unsafe { bindings::refcount_inc((*member.0).tasks.get()) };
             return true;
         }
         let memory = match spare.take().or_else(|| writers.spare.take()) {
-            Some(memory) => Ok(memory.0),
-            None => KBox::new_uninit(GFP_ATOMIC),
+            Some(memory) => Ok(memory),
+            None => SpareMember::new(GFP_ATOMIC),
         };
-        let Ok(memory) = memory else {
+        let Ok(SpareMember { member, node }) = memory else {
             // SAFETY: the text is a valid C string.
             unsafe {
                 bindings::audit_log_lost(
@@ -212,52 +261,50 @@ impl NetnsMembers {
             };
             return false;
         };
-        let member = KBox::write(
-            memory,
+        let member = KBox::into_raw(KBox::write(
+            member,
             Member {
                 rcu: Opaque::uninit(),
-                next: AtomicPtr::new(self.head.load(Ordering::Relaxed)),
+                links: Opaque::uninit(),
                 // SAFETY: no preconditions.
                 tasks: Opaque::new(unsafe { bindings::REFCOUNT_INIT(1) }),
                 contid: contid.into(),
             },
-        );
+        ));
         stats::netns_member_made();
-        // INVARIANT: linked with one task. Release: readers see the member
-        // whole.
-        self.head.store(KBox::into_raw(member), Ordering::Release);
+        // INVARIANT: linked and indexed, with one task. `list_add_rcu()`
+        // publishes the member whole to readers.
+        // SAFETY: `member` is valid and unlinked; the head is initialised,
+        // and the list's lock is held.
+        unsafe { bindings::audit_contid_list_add_rcu((*member).links.get(), self.head.get()) };
+        writers.index.insert(node.into_node(key, MemberRef(member)));
         true
     }
 
     /// Uncounts a task of `contid`; with the lock held. Says whether it was
     /// the last, and the member was unlinked (to be freed after a grace
     /// period).
-    fn count_out(&self, _writers: &mut Writers, contid: &Contid) -> bool {
-        let mut link = &self.head;
-        loop {
-            let raw = link.load(Ordering::Relaxed);
-            // SAFETY: linked members are valid while the lock is held.
-            let Some(member) = (unsafe { raw.as_ref() }) else {
-                // A task not counted is marked so, and does not come here.
-                pr_warn!("a task left a network namespace it was not counted in\n");
-                return false;
-            };
-            if !ptr::eq(&*member.contid, contid) {
-                link = &member.next;
-                continue;
-            }
-            // SAFETY: `tasks` is a valid refcount, at least 1 while linked.
-            if !unsafe { bindings::refcount_dec_and_test(member.tasks.get()) } {
-                return false;
-            }
-            // INVARIANT: unlinked at 0, freed after a grace period.
-            // Readers that already reached it go on from its `next`.
-            link.store(member.next.load(Ordering::Relaxed), Ordering::Release);
-            // SAFETY: `raw` is unlinked, so no new reader finds it; the
-            // ones that did finish within a grace period.
-            unsafe { free_after_grace_period(raw) };
-            return true;
+    fn count_out(&self, writers: &mut Writers, contid: &Contid) -> bool {
+        let key = ptr::from_ref::<Contid>(contid) as usize;
+        let Some(member) = writers.index.get(&key).map(|member| member.0) else {
+            // A task not counted is marked so, and does not come here.
+            pr_warn!("a task left a network namespace it was not counted in\n");
+            return false;
+        };
+        // SAFETY: an indexed member is linked and valid with the lock
+        // held; `tasks` is a valid refcount, at least 1 while linked.
+        if !unsafe { bindings::refcount_dec_and_test((*member).tasks.get()) } {
+            return false;
         }
+        // INVARIANT: unlinked and out of the index at 0, freed after a grace
+        // period. Readers that already reached it go on from its `next`.
+        writers.index.remove(&key);
+        // SAFETY: `member` is linked in this list, whose lock is held.
+        unsafe { bindings::audit_contid_list_del_rcu((*member).links.get()) };
+        // SAFETY: `member` is unlinked, so no new reader finds it; the ones
+        // that did finish within a grace period.
+        unsafe { free_after_grace_period(member) };
+        true
     }
 }
 
@@ -366,6 +413,35 @@ pub(crate) unsafe fn leave(task: *mut bindings::task_struct, contid: &Contid) ->
     list.count_out(&mut writers, contid)
 }
 
+/// Counts `contid` once in the current task's network namespace, as if a
+/// task of it were there, without touching the current task's own count:
+/// for synthetic ids (`CONFIG_AUDIT_CONTID_BENCH`), which have no task.
+#[cfg(CONFIG_AUDIT_CONTID_BENCH)]
+pub(crate) fn count_synthetic(contid: ArcBorrow<'_, Contid>) -> Result {
+    let mut spare = Some(SpareMember::new(GFP_KERNEL)?);
+    // SAFETY: the current task is valid, and keeps its namespace.
+    let list = unsafe { list_of(bindings::get_current()) }.ok_or(EINVAL)?;
+    let _irqs = IrqsOff::new();
+    let mut writers = list.writers.lock();
+    if list.count_in(&mut writers, contid, &mut spare) {
+        Ok(())
+    } else {
+        Err(ENOMEM)
+    }
+}
+
+/// Takes back a count of [`count_synthetic`], from the current task's
+/// network namespace, where it must have been made.
+#[cfg(CONFIG_AUDIT_CONTID_BENCH)]
+pub(crate) fn uncount_synthetic(contid: &Contid) {
+    // SAFETY: the current task is valid, and keeps its namespace.
+    if let Some(list) = unsafe { list_of(bindings::get_current()) } {
+        let _irqs = IrqsOff::new();
+        let mut writers = list.writers.lock();
+        list.count_out(&mut writers, contid);
+    }
+}
+
 /// Called by switch_task_namespaces() (unshare, setns) under
 /// `task_lock(task)`, when `task` has a contid and moves from network
 /// namespace `from` to `to`.
@@ -430,9 +506,13 @@ pub(crate) extern "C" fn audit_contid_netns_alloc() -> *mut bindings::audit_cont
     };
     let list = KBox::pin_init(
         pin_init!(NetnsMembers {
-            head: AtomicPtr::new(ptr::null_mut()),
+            // SAFETY: `head` is a list head to initialise.
+            head <- Opaque::ffi_init(|head| unsafe { bindings::audit_contid_list_init(head) }),
             writers <- new_spinlock!(
-                Writers { spare: Some(spare) },
+                Writers {
+                    spare: Some(spare),
+                    index: RBTree::new(),
+                },
                 "audit_contid_netns"
             ),
         }),
@@ -462,7 +542,7 @@ pub(crate) unsafe extern "C" fn audit_contid_netns_free(list: *mut bindings::aud
     }
     // SAFETY: by the function's requirements, `list` owns a pinned box.
     let list = unsafe { KBox::from_raw(list.cast::<NetnsMembers>()) };
-    if !list.head.load(Ordering::Relaxed).is_null() {
+    if !list.is_empty() {
         // SAFETY: no preconditions.
         unsafe { bindings::audit_contid_warn_netns_occupied() };
         let _ = KBox::into_raw(list);
@@ -483,7 +563,7 @@ pub(crate) unsafe extern "C" fn audit_contid_netns_occupied(
 ) -> bool {
     // SAFETY: by the function's requirements.
     unsafe { list.cast::<NetnsMembers>().as_ref() }
-        .is_some_and(|list| !list.head.load(Ordering::Relaxed).is_null())
+        .is_some_and(|list| !list.is_empty())
 }
 
 /// Logs, in the packet's event `ctx`, the CONTAINER_ID records that list

@@ -8,6 +8,7 @@
 #include <linux/audit.h>
 #include <linux/audit_contid.h>
 #include <linux/preempt.h>
+#include <linux/rculist.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 
@@ -65,6 +66,23 @@ struct task_struct *rust_helper_audit_contid_group_leader(struct task_struct *ts
 struct net *rust_helper_audit_contid_task_net(struct task_struct *tsk)
 {
 	return audit_contid_task_net(tsk);
+}
+
+/* The RCU list of a network namespace's containers (netns.rs). */
+void rust_helper_audit_contid_list_init(struct list_head *head)
+{
+	INIT_LIST_HEAD(head);
+}
+
+void rust_helper_audit_contid_list_add_rcu(struct list_head *entry,
+					   struct list_head *head)
+{
+	list_add_rcu(entry, head);
+}
+
+void rust_helper_audit_contid_list_del_rcu(struct list_head *entry)
+{
+	list_del_rcu(entry);
 }
 
 unsigned long rust_helper_audit_contid_irq_save(void)
