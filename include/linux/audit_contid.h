@@ -192,6 +192,8 @@ static inline struct net *audit_contid_task_net(struct task_struct *tsk)
 /* Benchmark and stress hooks, for synthetic.c only. */
 int audit_contid_synthetic_add(u64 id);
 void audit_contid_synthetic_remove(u64 id);
+int audit_contid_synthetic_netns_enter(u64 id);
+void audit_contid_synthetic_netns_leave(u64 id);
 void audit_contid_stats(u64 *live_ids, s64 *contids, s64 *netns_members);
 #endif
 

@@ -64,6 +64,11 @@ def synthetic(n):
         f.write(str(n))
 
 
+def synthetic_netns(n):
+    with open(SYNTHETIC + "_netns", "w") as f:
+        f.write(str(n))
+
+
 def park_in(netns, contids):
     """One parked task per contid, labelled, in netns; returns them."""
     tasks = []
@@ -118,6 +123,23 @@ if PROJECT:
         figures[f"set_{live}"] = measure("set", 100, first)
         first += 1000
     synthetic(0)
+
+    # Fork + exit of a container's task in a network namespace (the host's,
+    # as with host networking) shared with 10,000 containers: each fork and
+    # exit finds the container's count there under tasklist_lock.  The
+    # container is there first, so the 10,000 come before it in the list
+    # (most recent first): a walk of the list would pass them all.
+    shared = unique_value()
+    anchor = subprocess.Popen(["sleep", "1000000"])
+    if set_contid(anchor.pid, shared) != "OK":
+        sys.exit("bench: labelling the anchor failed")
+    synthetic(10**4)
+    synthetic_netns(10**4)
+    figures["fork_in_netns_10000"] = measure("fork", 200, contid=shared)
+    synthetic_netns(0)
+    synthetic(0)
+    anchor.kill()
+    anchor.wait()
 
     # An audited packet in a namespace with 1 and with 100 containers.
     subprocess.run("ip netns add bench && ip -n bench link set lo up && "
