@@ -33,6 +33,19 @@ static DEFINE_MUTEX(synthetic_lock);
 static u64 synthetic_count;	/* under synthetic_lock */
 static u64 synthetic_netns_count;	/* under synthetic_lock */
 
+/* Reads a count kept under synthetic_lock, as text. */
+static ssize_t read_count(const u64 *value, char __user *ubuf, size_t count,
+			  loff_t *ppos)
+{
+	char text[24];
+	int len;
+
+	mutex_lock(&synthetic_lock);
+	len = scnprintf(text, sizeof(text), "%llu\n", *value);
+	mutex_unlock(&synthetic_lock);
+	return simple_read_from_buffer(ubuf, count, ppos, text, len);
+}
+
 static ssize_t synthetic_write(struct file *file, const char __user *ubuf,
 			       size_t count, loff_t *ppos)
 {
@@ -75,13 +88,7 @@ static ssize_t synthetic_write(struct file *file, const char __user *ubuf,
 static ssize_t synthetic_read(struct file *file, char __user *ubuf,
 			      size_t count, loff_t *ppos)
 {
-	char text[24];
-	int len;
-
-	mutex_lock(&synthetic_lock);
-	len = scnprintf(text, sizeof(text), "%llu\n", synthetic_count);
-	mutex_unlock(&synthetic_lock);
-	return simple_read_from_buffer(ubuf, count, ppos, text, len);
+	return read_count(&synthetic_count, ubuf, count, ppos);
 }
 
 static ssize_t synthetic_netns_write(struct file *file,
@@ -117,13 +124,7 @@ static ssize_t synthetic_netns_write(struct file *file,
 static ssize_t synthetic_netns_read(struct file *file, char __user *ubuf,
 				    size_t count, loff_t *ppos)
 {
-	char text[24];
-	int len;
-
-	mutex_lock(&synthetic_lock);
-	len = scnprintf(text, sizeof(text), "%llu\n", synthetic_netns_count);
-	mutex_unlock(&synthetic_lock);
-	return simple_read_from_buffer(ubuf, count, ppos, text, len);
+	return read_count(&synthetic_netns_count, ubuf, count, ppos);
 }
 
 static const struct proc_ops synthetic_netns_ops = {

@@ -46,6 +46,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from contid import *  # noqa: E402,F403
+from backlog import WRITER, status, stuck  # noqa: E402
 
 POLICY = "/sys/kernel/security/ima/policy"
 # The rule only covers files of this owner (47-ima.t's cover 4242 and
@@ -70,22 +71,6 @@ with open(POLICY, "w") as f:
     f.write(rule + "\n")
 with open(POLICY) as f:
     ok(f"fowner={OWNER}" in f.read(), "the audit rule is in the policy")
-
-
-def status():
-    """auditctl -s, as numbers."""
-    fields = (line.split() for line in auditctl("-s").splitlines())
-    return {f[0]: int(f[1]) for f in fields if len(f) >= 2 and f[1].isdigit()}
-
-
-def stuck(pid):
-    """Whether the task sleeps uninterruptibly: at the points this test
-    looks, that is in audit_log_start(), waiting for the backlog."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "D"
-    except OSError:
-        return False
 
 
 def in_thread(fn):
@@ -114,24 +99,6 @@ def signal_all(children):
             os.killpg(child.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-
-
-# As in 85-backlog.t: once told to, writes one refused value to its own
-# /proc file over and over (each refusal is logged, so each waits for
-# the backlog).
-WRITER = r"""
-import errno, os, sys, time
-fd = os.open("/proc/self/audit_containerid", os.O_WRONLY)
-sys.stdin.readline()
-end, n = time.monotonic() + float(sys.argv[2]), 0
-while time.monotonic() < end:
-    try:
-        os.pwrite(fd, sys.argv[1].encode(), 0)
-    except OSError as e:
-        assert e.errno == errno.EPERM, e
-    n += 1
-print(n, flush=True)
-"""
 
 
 class Shell:

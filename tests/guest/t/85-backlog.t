@@ -15,6 +15,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from contid import *  # noqa: E402,F403
+from backlog import WRITER, status, stuck  # noqa: E402
 
 WAIT_S = 6  # backlog_wait_time, in seconds
 PROMPT_S = 3.0  # "at once", with TCG's slowness to spare
@@ -22,22 +23,6 @@ PROMPT_S = 3.0  # "at once", with TCG's slowness to spare
 # wakes one waiting logger about twice a second; with this many writers
 # queued, a newcomer waits for most of backlog_wait_time.
 WRITERS = 20
-
-
-def status():
-    """auditctl -s, as numbers."""
-    fields = (line.split() for line in auditctl("-s").splitlines())
-    return {f[0]: int(f[1]) for f in fields if len(f) >= 2 and f[1].isdigit()}
-
-
-def stuck(pid):
-    """Whether the task sleeps uninterruptibly: at the points this test
-    looks, that is in audit_log_start(), waiting for the backlog."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "D"
-    except OSError:
-        return False
 
 
 def answered(child):
@@ -65,23 +50,6 @@ def timed(fn):
     out["thread"].start()
     return out
 
-
-# Once told to, writes one refused value to its own /proc file over and
-# over for a while (each refusal is logged, so each waits for the
-# backlog), then prints how many writes it made.
-WRITER = r"""
-import errno, os, sys, time
-fd = os.open("/proc/self/audit_containerid", os.O_WRONLY)
-sys.stdin.readline()
-end, n = time.monotonic() + float(sys.argv[2]), 0
-while time.monotonic() < end:
-    try:
-        os.pwrite(fd, sys.argv[1].encode(), 0)
-    except OSError as e:
-        assert e.errno == errno.EPERM, e
-    n += 1
-print(n, flush=True)
-"""
 
 # Labels its own child once told to, reporting the time the write took.
 ORCHESTRATOR = r"""

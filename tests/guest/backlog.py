@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: GPL-2.0
+"""A full audit backlog, for the tests that need loggers held in
+audit_log_start() (tests/guest/t/85-backlog.t, 47-ima-unannounced.t):
+auditd's status, whether a task is stuck, and the unprivileged writer
+that fills the backlog with refusals."""
+
+from contid import auditctl
+
+
+def status():
+    """auditctl -s, as numbers."""
+    fields = (line.split() for line in auditctl("-s").splitlines())
+    return {f[0]: int(f[1]) for f in fields if len(f) >= 2 and f[1].isdigit()}
+
+
+def stuck(pid):
+    """Whether the task sleeps uninterruptibly: at the points these tests
+    look, that is in audit_log_start(), waiting for the backlog."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "D"
+    except OSError:
+        return False
+
+
+# Once told to, writes one refused value (argv[1]) to its own /proc file
+# over and over for argv[2] seconds (each refusal is logged, so each waits
+# for the backlog), then prints how many writes it made.
+WRITER = r"""
+import errno, os, sys, time
+fd = os.open("/proc/self/audit_containerid", os.O_WRONLY)
+sys.stdin.readline()
+end, n = time.monotonic() + float(sys.argv[2]), 0
+while time.monotonic() < end:
+    try:
+        os.pwrite(fd, sys.argv[1].encode(), 0)
+    except OSError as e:
+        assert e.errno == errno.EPERM, e
+    n += 1
+print(n, flush=True)
+"""
