@@ -562,8 +562,7 @@ pub(crate) unsafe extern "C" fn audit_contid_netns_occupied(
     list: *const bindings::audit_contid_netns,
 ) -> bool {
     // SAFETY: by the function's requirements.
-    unsafe { list.cast::<NetnsMembers>().as_ref() }
-        .is_some_and(|list| !list.is_empty())
+    unsafe { list.cast::<NetnsMembers>().as_ref() }.is_some_and(|list| !list.is_empty())
 }
 
 /// Logs, in the packet's event `ctx`, the CONTAINER_ID records that list
