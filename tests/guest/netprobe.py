@@ -67,11 +67,14 @@ def kill_one(pid):
     wait_until(lambda: not os.path.exists(f"/proc/{pid}/ns/net"), f"{pid} to go")
 
 
-_mark = 0x4e000000
+# Marks of this process: its pid in the high bits, a count in the low
+# ones, so that two test files in one boot (45-netns.t and 64-failslab.t
+# both probe) never wait for each other's packets in the shared log.
+_mark = 0x40000000 | (os.getpid() & 0x3ffff) << 12
 
 
 def new_mark():
-    """A packet mark no other packet of this test has, for telling its
+    """A packet mark no other packet of this boot has, for telling its
     NETFILTER_PKT records apart."""
     global _mark
     _mark += 1
