@@ -148,8 +148,14 @@ impl Registry {
     /// yet to fetch a signal sent from it, or a mapping it made lives, the
     /// id stays until they are given back.
     pub(crate) fn retire(contid: ArcBorrow<'_, Contid>) {
-        // Allocated before the lock, used only if the id must wait.
-        let node = RBTreeNode::new(contid.id(), Arc::from(contid), GFP_KERNEL).ok();
+        // Allocated before the lock, and only if the id may have to wait:
+        // a dropped contid takes no new reservation (they are taken under
+        // a hold), so one not reserved now never is, and the last task's
+        // exit pays no allocation.
+        let node = contid
+            .is_reserved()
+            .then(|| RBTreeNode::new(contid.id(), Arc::from(contid), GFP_KERNEL).ok())
+            .flatten();
         let removed = {
             let mut registry = Registry::lock();
             if contid.is_reserved() {
