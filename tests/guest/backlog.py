@@ -4,7 +4,10 @@ audit_log_start() (tests/guest/t/85-backlog.t, 47-ima-unannounced.t):
 auditd's status, whether a task is stuck, and the unprivileged writer
 that fills the backlog with refusals."""
 
-from contid import auditctl
+import subprocess
+import sys
+
+from contid import Child, auditctl, wait_until
 
 
 def status():
@@ -39,3 +42,22 @@ while time.monotonic() < end:
     n += 1
 print(n, flush=True)
 """
+
+
+def writers(value, seconds, n, **kwargs):
+    """n unprivileged (no CAP_AUDIT_CONTROL) WRITERs of `value` for
+    `seconds`, waiting to be told to start (get_stuck())."""
+    return [Child(["setpriv", "--bounding-set=-audit_control", "--inh-caps=-audit_control",
+                   sys.executable, "-c", WRITER, str(value), str(seconds)],
+                  stdin=subprocess.PIPE, text=True, **kwargs)
+            for _ in range(n)]
+
+
+def get_stuck(stuck_writers):
+    """Starts the writers and waits until all but two are stuck logging:
+    auditd must be stopped and the backlog limit small."""
+    for w in stuck_writers:
+        w.proc.stdin.write("go\n")
+        w.proc.stdin.flush()
+    wait_until(lambda: sum(stuck(w.pid) for w in stuck_writers) >= len(stuck_writers) - 2,
+               "the unprivileged writers to be stuck in audit_log_start")

@@ -46,7 +46,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from contid import *  # noqa: E402,F403
-from backlog import WRITER, status, stuck  # noqa: E402
+from backlog import get_stuck, status, stuck  # noqa: E402
+from backlog import writers as backlog_writers  # noqa: E402
 
 POLICY = "/sys/kernel/security/ima/policy"
 # The rule only covers files of this owner (47-ima.t's cover 4242 and
@@ -156,18 +157,11 @@ def attempt():
     v = unique_value()
     log_barrier()
     auditctl("-b", "4", "--backlog_wait_time", str(WAIT_S * hz))
-    writers = [Child(["setpriv", "--bounding-set=-audit_control", "--inh-caps=-audit_control",
-                      sys.executable, "-c", WRITER, str(unique_value()), str(WAIT_S + 4)],
-                     stdin=subprocess.PIPE, text=True)
-               for _ in range(WRITERS)]
+    writers = backlog_writers(unique_value(), WAIT_S + 4, WRITERS)
     setter, window = None, {}
     try:
         os.kill(auditd, signal.SIGSTOP)
-        for w in writers:
-            w.proc.stdin.write("go\n")
-            w.proc.stdin.flush()
-        wait_until(lambda: sum(stuck(w.pid) for w in writers) >= WRITERS - 2,
-                   "the unprivileged writers to be stuck in audit_log_start")
+        get_stuck(writers)
         # The setter labels the shell and gets stuck logging its op=set,
         # behind the writers.
         setter = in_thread(lambda: set_contid(shell.pid, v))

@@ -15,7 +15,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from contid import *  # noqa: E402,F403
-from backlog import WRITER, status, stuck  # noqa: E402
+from backlog import get_stuck, status, stuck  # noqa: E402
+from backlog import writers as backlog_writers  # noqa: E402
 
 WAIT_S = 6  # backlog_wait_time, in seconds
 PROMPT_S = 3.0  # "at once", with TCG's slowness to spare
@@ -93,18 +94,11 @@ lost_before = status()["lost"]
 auditctl("-b", "4", "--backlog_wait_time", str(WAIT_S * hz))
 
 results = {}
-writers = [Child(["setpriv", "--bounding-set=-audit_control", "--inh-caps=-audit_control",
-                  sys.executable, "-c", WRITER, str(v_writers), str(WAIT_S + 4)],
-                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-           for _ in range(WRITERS)]
+writers = backlog_writers(v_writers, WAIT_S + 4, WRITERS, stdout=subprocess.PIPE)
 try:
     os.kill(auditd, signal.SIGSTOP)
     # Unprivileged writers fill the backlog and get stuck logging.
-    for w in writers:
-        w.proc.stdin.write("go\n")
-        w.proc.stdin.flush()
-    wait_until(lambda: sum(stuck(w.pid) for w in writers) >= WRITERS - 2,
-               "the unprivileged writers to be stuck in audit_log_start")
+    get_stuck(writers)
 
     # Orchestrator A labels its child and gets stuck logging the record.
     start = time.monotonic()
