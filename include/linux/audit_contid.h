@@ -314,8 +314,8 @@ static inline void audit_contid_put(struct audit_contid *contid)
 
 /*
  * Releases the signal or ptrace target's contid that *slot holds, if any,
- * and clears the slot.  Every audited syscall's exit resets its context
- * with this, so a syscall without a labelled target pays one test.
+ * and clears the slot.  audit_reset_context() calls it only for an event
+ * that marked itself as having contid work (ctx->contid_work).
  */
 static inline void audit_contid_put_target(struct audit_contid **slot)
 {
