@@ -19,8 +19,18 @@ JOBS=${JOBS:-$(($(nproc) + 1))}
 die() { echo "error: $*" >&2; exit 1; }
 say() { echo "==> $*" >&2; }
 
+# KBUILD_LLVM=-16 builds with clang-16 and lld-16 (LLVM=-16) instead of
+# gcc, and points bindgen at libclang 16 so that it takes clang-16's
+# flags.  Host programs build without ccache: rustc links them with
+# $HOSTCC, which must be one word.
 kmake() {
-	make -C "$KSRC" O="$KBUILD" CC=/usr/lib/ccache/gcc HOSTCC=/usr/lib/ccache/gcc \
+	local compilers=(CC=/usr/lib/ccache/gcc HOSTCC=/usr/lib/ccache/gcc)
+	if [[ -n ${KBUILD_LLVM:-} ]]; then
+		compilers=(LLVM="$KBUILD_LLVM" CC="ccache clang$KBUILD_LLVM"
+			HOSTCC="clang$KBUILD_LLVM")
+		export LIBCLANG_PATH=/usr/lib/llvm${KBUILD_LLVM}/lib
+	fi
+	make -C "$KSRC" O="$KBUILD" "${compilers[@]}" \
 		RUSTC="$RUSTC" BINDGEN="$BINDGEN" CLIPPY=1 CLIPPY_DRIVER="$CLIPPY_DRIVER" \
 		-j"$JOBS" "$@"
 }
