@@ -10,7 +10,7 @@
 SHELL := /bin/bash
 export KSRC
 
-.PHONY: all demo check check-debug deps userspace kernel kernel-debug \
+.PHONY: all demo check check-debug check-kasan check-kcsan deps userspace kernel kernel-debug \
 	kernel-baseline kernel-contid-off host-test fuzz lint guest-test stress \
 	audit-testsuite bench shell clean distclean
 
@@ -71,16 +71,23 @@ check-debug: userspace kernel-debug
 		tests/guest/run
 	scripts/audit-testsuite --debug
 
-# The long stress: 10,000 mixed operations from several processes, the
-# set/fork/exit races, fault injection on every allocation of the paths,
-# and the guest fuzz pass, on the debug kernel (lockdep, KFENCE, SLUB
-# debug, kmemleak); make check runs the same files short.
-STRESS_FILES := tests/guest/t/60-stress.t tests/guest/t/62-stress-mix.t \
-	tests/guest/t/64-failslab.t tests/guest/t/92-fuzz.t
+# The long stress (scripts/stress): 10,000 mixed operations from several
+# processes, the set/fork/exit races, fault injection on every allocation
+# of the paths, and the guest fuzz pass, on the debug kernel (lockdep,
+# KFENCE, SLUB debug, kmemleak); make check runs the same files short.
 stress: userspace kernel-debug
-	scripts/vm --debug --timeout 5400 --log .cache/stress-console.log -- \
-		env CONTID_TEST_TIMEOUT=3600 CONTID_STRESS_OPS=10000 CONTID_STRESS_ROUNDS=600 \
-		CONTID_FUZZ_ROUNDS=5000 tests/guest/run $(STRESS_FILES)
+	scripts/stress --debug
+
+# The sanitizer kernels (scripts/check-sanitizer).  check-kasan: a clang
+# build with generic KASAN on the debug kernel's checks, running the guest
+# suite, the long stress and the audit-testsuite.  check-kcsan: a KCSAN
+# kernel running the long stress and fuzz pass, its data-race reports
+# sorted into the project's (which fail the run) and the rest's.
+check-kasan: userspace
+	scripts/check-sanitizer kasan
+
+check-kcsan: userspace
+	scripts/check-sanitizer kcsan
 
 # The project's kernel against the kernel without it, booted in turn under
 # instruction-count timing: one table of ratios, and a plot.
