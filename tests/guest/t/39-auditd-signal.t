@@ -290,9 +290,12 @@ try:
         for looper in loopers:
             looper.proc.stdin.write("go\n")
             looper.proc.stdin.flush()
-        end = time.monotonic() + SECONDS
+        # Fetch for as long as a sender runs, not for a time of our own: on
+        # a slow kernel (KASAN) the senders start seconds after the "go".
+        deadline = time.monotonic() + 20 * SECONDS
         answers = []
-        while time.monotonic() < end:
+        while (any(looper.proc.poll() is None for looper in loopers)
+               and time.monotonic() < deadline):
             answers.append(nl.signal_info2()[1:3])
         sent = sum(int(looper.proc.stdout.readline()) for looper in loopers)
         for looper in loopers:
