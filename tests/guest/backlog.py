@@ -59,5 +59,6 @@ def get_stuck(stuck_writers):
     for w in stuck_writers:
         w.proc.stdin.write("go\n")
         w.proc.stdin.flush()
+    # Seconds on a normal kernel; more than 20 on the KASAN one.
     wait_until(lambda: sum(stuck(w.pid) for w in stuck_writers) >= len(stuck_writers) - 2,
-               "the unprivileged writers to be stuck in audit_log_start")
+               "the unprivileged writers to be stuck in audit_log_start", 120)
