@@ -815,7 +815,36 @@ def dm_driver(loop):
             sweep.problem("the load with a gap", COUNTING, gap)
             return
         end = gap_calls - (with_table - without_table)
-        top, lowest, logged = end + 10, None, []
+        logged = []
+        # On the KASAN kernel the estimate came out low (by more than 150
+        # calls): if the constructor still fails past it, climb until it
+        # does not, then halve the gap down to its last failing call.
+        # These runs may fault kmem_cache_create() (see above): its leak
+        # is told apart by tests/guest/kmemleak-check.
+        low, step = end + 10, 16
+        r = sweep.step(low)
+        if r is None:
+            return
+        while constructor_failed(r) and low + step < total:
+            high = low + step
+            r = sweep.step(high)
+            if r is None:
+                return
+            if constructor_failed(r):
+                low, step = high, step * 2
+            else:
+                while high - low > 1:
+                    mid = (low + high) // 2
+                    r = sweep.step(mid)
+                    if r is None:
+                        return
+                    if constructor_failed(r):
+                        low = mid
+                    else:
+                        high = mid
+                end = low
+                break
+        top, lowest = end + 10, None
         for n in range(top, max(3, end - 40), -1):
             r = sweep.step(n)
             if r is None:
@@ -924,7 +953,11 @@ try:
         subprocess.run(dmsetup + ["load", twin, "--table",
                                   f"0 8 integrity {loop} 0 4 D 1 internal_hash:crc32c"],
                        check=True)
+        # EINVAL: once on the KASAN kernel, at N=627 of 982, not from the
+        # subsystem (its calls answer ENOMEM or lose the op=ctr record);
+        # dm-integrity's or dm core's, not traced.
         sweep("DM_TABLE_LOAD (dm-integrity)", ["ENOMEM"], one_dm, loop,
+              upstream={"EINVAL": "dm-integrity or dm core (not traced)"},
               driver=dm_driver(loop))
     finally:
         subprocess.run(dmsetup + ["remove", twin], check=False)
