@@ -27,14 +27,16 @@ def stuck(pid):
 
 
 # Once told to, writes one refused value (argv[1]) to its own /proc file
-# over and over for argv[2] seconds (each refusal is logged, so each waits
-# for the backlog), then prints how many writes it made.
+# over and over (each refusal is logged, so each waits for the backlog)
+# until its stdin is closed or argv[2] seconds have passed, then prints
+# how many writes it made.  Closed, not timed: on a slow kernel (KASAN)
+# a timed writer can end before the others are stuck.
 WRITER = r"""
-import errno, os, sys, time
+import errno, os, select, sys, time
 fd = os.open("/proc/self/audit_containerid", os.O_WRONLY)
 sys.stdin.readline()
 end, n = time.monotonic() + float(sys.argv[2]), 0
-while time.monotonic() < end:
+while time.monotonic() < end and not select.select([sys.stdin], [], [], 0)[0]:
     try:
         os.pwrite(fd, sys.argv[1].encode(), 0)
     except OSError as e:
@@ -45,12 +47,19 @@ print(n, flush=True)
 
 
 def writers(value, seconds, n, **kwargs):
-    """n unprivileged (no CAP_AUDIT_CONTROL) WRITERs of `value` for
-    `seconds`, waiting to be told to start (get_stuck())."""
+    """n unprivileged (no CAP_AUDIT_CONTROL) WRITERs of `value` for at
+    most `seconds`, waiting to be told to start (get_stuck()); stop()
+    ends them."""
     return [Child(["setpriv", "--bounding-set=-audit_control", "--inh-caps=-audit_control",
                    sys.executable, "-c", WRITER, str(value), str(seconds)],
                   stdin=subprocess.PIPE, text=True, **kwargs)
             for _ in range(n)]
+
+
+def stop(running_writers):
+    """Tells the writers to stop (closes their stdin)."""
+    for w in running_writers:
+        w.proc.stdin.close()
 
 
 def get_stuck(stuck_writers):

@@ -16,7 +16,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from contid import *  # noqa: E402,F403
 from backlog import get_stuck, status, stuck  # noqa: E402
-from backlog import writers as backlog_writers  # noqa: E402
+from backlog import writers as backlog_writers, stop as stop_writers  # noqa: E402
 
 WAIT_S = 6  # backlog_wait_time, in seconds
 PROMPT_S = 3.0  # "at once", with TCG's slowness to spare
@@ -94,7 +94,8 @@ lost_before = status()["lost"]
 auditctl("-b", "4", "--backlog_wait_time", str(WAIT_S * hz))
 
 results = {}
-writers = backlog_writers(v_writers, WAIT_S + 4, WRITERS, stdout=subprocess.PIPE)
+# They write until stopped below (at most 10 minutes).
+writers = backlog_writers(v_writers, 600, WRITERS, stdout=subprocess.PIPE)
 try:
     os.kill(auditd, signal.SIGSTOP)
     # Unprivileged writers fill the backlog and get stuck logging.
@@ -142,6 +143,7 @@ finally:
     os.kill(auditd, signal.SIGCONT)
     auditctl("-b", str(saved["backlog_limit"]), "--backlog_wait_time", str(default_wait))
 
+stop_writers(writers)
 writes = sum(int(w.proc.stdout.read()) for w in writers)
 for w in writers:
     w.proc.wait()
