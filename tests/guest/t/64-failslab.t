@@ -328,7 +328,8 @@ class Sweep:
             key = r.result if r.fired else f"{r.result} (no fault)"
             self.outcomes[key] = self.outcomes.get(key, 0) + 1
         for line in r.kmsg:
-            if KERNEL_TROUBLE.search(line):
+            # KCSAN's data-race reports: scripts/kcsan-reports.
+            if KERNEL_TROUBLE.search(line) and "BUG: KCSAN:" not in line:
                 self.problem("kernel trouble in the kernel log", n, line)
         self.runs.append(r)
         return r
