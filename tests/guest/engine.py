@@ -148,8 +148,13 @@ def gone(pid):
         os.kill(pid, 0)
     except ProcessLookupError:
         return True
-    with open(f"/proc/{pid}/stat") as f:
-        return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    # The zombie may be reaped between kill() and the read: open() then
+    # fails with ENOENT, or read() with ESRCH.  Either way it is gone.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return True
 
 
 def wait_gone(pid, seconds=60):
