@@ -30,7 +30,7 @@ use core::{
     ops::Deref,
     pin::Pin,
     ptr,
-    sync::atomic::{AtomicBool, AtomicI32, AtomicU16, AtomicU32, Ordering},
+    sync::atomic::{AtomicBool, AtomicI32, AtomicU16, AtomicU32, AtomicU64, Ordering},
 };
 use kernel::{
     alloc::flags::GFP_KERNEL,
@@ -42,6 +42,18 @@ use kernel::{
 };
 
 use crate::{ima::AuditedFiles, log, registry::Registry, stats};
+
+/// How many contids have been announced since boot: a network namespace's
+/// rendered list ([`crate::netns`]) is stale once this moves, as it may
+/// leave out a member that was not announced yet.
+static ANNOUNCEMENTS: AtomicU64 = AtomicU64::new(0);
+
+/// The count of announcements so far. Acquire: pairs with
+/// [`Contid::announce`], so a contid announced before the count was read
+/// reads as announced.
+pub(crate) fn announcements() -> u64 {
+    ANNOUNCEMENTS.load(Ordering::Acquire)
+}
 
 /// An audit container identifier in use.
 ///
@@ -167,6 +179,8 @@ impl Contid {
     /// record has been logged, before the creator's hold is released.
     pub(crate) fn announce(&self) {
         self.announced.store(true, Ordering::Release);
+        // Release: whoever reads the new count sees this one announced.
+        ANNOUNCEMENTS.fetch_add(1, Ordering::Release);
     }
 
     /// Keeps the id registered until [`Contid::unreserve`],

@@ -40,39 +40,52 @@
 //!   grace period before releasing its own hold (which may drop the
 //!   container), so a packet record that named the contid is in the log
 //!   before its drop record.
+//!
+//! # The rendered list
+//!
+//! The text of a list changes only when a container enters or leaves the
+//! namespace, or one of its containers is announced, not when a task
+//! count changes. So a packet does not spell the list: it copies a
+//! [`RenderedList`] kept with it, which the first packet to find it stale
+//! renders again (lazily, in the packet's context, without a lock). The
+//! writers only bump `changes` when they link or unlink a member, so fork,
+//! exit and setns do no more work under their locks however many
+//! containers share the namespace. Staleness is two counts: the list's
+//! `changes`, and [`contid::announcements`]. A rendering is read under
+//! RCU, and one that is replaced is freed a grace period later. A rendering
+//! that still names a member unlinked since is read only by a packet whose
+//! read-side section began before the unlink's grace period ended, as for
+//! the list itself, so its records still come before the drop record.
 
 use core::{
+    fmt::{self, Display, Write},
     marker::PhantomData,
     mem::MaybeUninit,
     pin::Pin,
-    ptr,
-    sync::atomic::{AtomicBool, AtomicPtr, Ordering},
+    ptr, str,
+    sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering},
 };
 use kernel::{
     alloc::{
         flags::{GFP_ATOMIC, GFP_KERNEL},
-        Flags, KBox, KVec,
+        AllocError, Flags, KBox, KVec,
     },
     audit::{self, record_type, AuditBuffer, Context, TrustedText},
     bindings, c_str, new_spinlock,
     prelude::*,
     rbtree::{RBTree, RBTreeNodeReservation},
-    sync::{Arc, ArcBorrow, SpinLock},
+    sync::{rcu, Arc, ArcBorrow, SpinLock},
     types::Opaque,
 };
 
 use crate::{
-    contid::Contid,
-    decisions::record::{
-        chain_len, ListEntry, ListHead, ListSplitter, Placement, NETNS_LIST_BUDGET,
-    },
+    contid::{self, Contid},
+    decisions::record::{ListHead, ListRenderer, NETNS_LIST_BUDGET},
     stats,
 };
 
 // SAFETY: numbers and fixed words only (`record_tests` checks the text).
 unsafe impl TrustedText for ListHead {}
-// SAFETY: numbers, `,` and `,^` only, as for `ListHead`.
-unsafe impl<I: IntoIterator<Item = u64> + Clone> TrustedText for ListEntry<I> {}
 
 /// The tasks of one container in one network namespace.
 ///
@@ -134,7 +147,7 @@ struct Writers {
 }
 
 /// The containers with tasks in one network namespace.
-#[pin_data]
+#[pin_data(PinnedDrop)]
 pub(crate) struct NetnsMembers {
     /// The members, most recently added first: an RCU list, read under
     /// RCU, changed with `writers` locked.
@@ -142,6 +155,169 @@ pub(crate) struct NetnsMembers {
     head: Opaque<bindings::list_head>,
     #[pin]
     writers: SpinLock<Writers>,
+    /// How many times a member was linked or unlinked; changed with
+    /// `writers` locked, after the list (release), read without a lock.
+    changes: AtomicU64,
+    /// The list as the packets' records spell it, or null before the first
+    /// packet: read under RCU, replaced by a packet that finds it stale,
+    /// the old one freed a grace period later ([`RenderedList`]).
+    rendered: AtomicPtr<RenderedList>,
+}
+
+#[pinned_drop]
+impl PinnedDrop for NetnsMembers {
+    fn drop(self: Pin<&mut Self>) {
+        // Relaxed: the list is being freed, so nothing writes it any more.
+        let rendered = self.rendered.load(Ordering::Relaxed);
+        if !rendered.is_null() {
+            // SAFETY: a published rendering comes from `KBox::into_raw`
+            // and is owned by the list; the list is being freed, so no
+            // packet reads it any more.
+            drop(unsafe { KBox::from_raw(rendered) });
+        }
+    }
+}
+
+/// A list as its packets' CONTAINER_ID records spell it: the entries of
+/// all its records, one after another, and where each record's part
+/// starts.
+///
+/// # Invariants
+///
+/// `text` is whole [`ListEntry`](crate::decisions::record::ListEntry) texts,
+/// so valid UTF-8 (ASCII). The `part_starts` are increasing offsets into
+/// it, the first 0; there are none when no member was announced.
+#[repr(C)]
+struct RenderedList {
+    /// For freeing after a grace period; first, so that the callback finds
+    /// the rendering from it.
+    rcu: Opaque<bindings::callback_head>,
+    /// The list's `changes` and [`contid::announcements`] when it was
+    /// rendered: it is stale once either moves.
+    changes: u64,
+    announcements: u64,
+    part_starts: KVec<usize>,
+    text: KVec<u8>,
+}
+
+/// Appends text to a vector, allocating as a packet may (atomically).
+struct AtomicText<'a>(&'a mut KVec<u8>);
+
+impl Write for AtomicText<'_> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        self.0
+            .extend_from_slice(text.as_bytes(), GFP_ATOMIC)
+            .map_err(|_| fmt::Error)
+    }
+}
+
+/// One record's part of a [`RenderedList`].
+struct RenderedPart<'a>(&'a str);
+
+impl Display for RenderedPart<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+// SAFETY: whole `ListEntry` texts (the `RenderedList` invariant): numbers,
+// `,` and `,^` only (`record_tests` checks the text).
+unsafe impl TrustedText for RenderedPart<'_> {}
+
+impl RenderedList {
+    /// Renders `list` as it reads now, under RCU; stamped with the counts
+    /// `changes` and `announcements`, read before the walk, so that a
+    /// change during the walk leaves it stale.
+    fn render(
+        list: &NetnsMembers,
+        changes: u64,
+        announcements: u64,
+        _rcu: &rcu::Guard,
+    ) -> Result<KBox<Self>, AllocError> {
+        let mut part_starts = KVec::new();
+        let mut text = KVec::new();
+        let mut renderer = ListRenderer::new(NETNS_LIST_BUDGET);
+        for contid in list
+            .members()
+            .map(|member| &*member.contid)
+            .filter(|contid| contid.is_announced())
+        {
+            // The only error is a failed allocation.
+            let start = renderer
+                .push(&mut AtomicText(&mut text), contid.nesting_ids())
+                .map_err(|_| AllocError)?;
+            if let Some(start) = start {
+                part_starts.push(start, GFP_ATOMIC)?;
+            }
+        }
+        // INVARIANT: whole entries, and where the renderer started parts.
+        KBox::new(
+            RenderedList {
+                rcu: Opaque::uninit(),
+                changes,
+                announcements,
+                part_starts,
+                text,
+            },
+            GFP_ATOMIC,
+        )
+    }
+
+    /// Whether nothing changed since it was rendered.
+    fn is_current(&self, changes: u64, announcements: u64) -> bool {
+        self.changes == changes && self.announcements == announcements
+    }
+
+    /// Each record's part, in order.
+    fn parts(&self) -> impl Iterator<Item = RenderedPart<'_>> + '_ {
+        // `Iterator::` by name: the kernel's `Init` has a `chain` too.
+        let ends = Iterator::chain(self.part_starts.iter().skip(1).copied(), [self.text.len()]);
+        self.part_starts
+            .iter()
+            .zip(ends)
+            // Always `Ok` by the type invariant: whole entries, ASCII.
+            .filter_map(|(&start, end)| str::from_utf8(&self.text[start..end]).ok())
+            .map(RenderedPart)
+    }
+
+    /// Frees a rendering that was published, a grace period from now.
+    ///
+    /// # Safety
+    ///
+    /// `rendered` must come from `KBox::into_raw`, be unpublished (no new
+    /// reader finds it), and not be freed otherwise.
+    unsafe fn free_after_grace_period(rendered: *mut RenderedList) {
+        /// # Safety
+        ///
+        /// `head` must be the `rcu` field of a rendering given to
+        /// `call_rcu`.
+        unsafe extern "C" fn free_rendered(head: *mut bindings::callback_head) {
+            // SAFETY: `rcu` is the first field of the `repr(C)` rendering
+            // that `call_rcu` was given below, which owns it from then on.
+            drop(unsafe { KBox::from_raw(head.cast::<RenderedList>()) });
+        }
+        // SAFETY: `rendered` is valid and ours; its `rcu` field is free for
+        // use.
+        unsafe { bindings::call_rcu((*rendered).rcu.get(), Some(free_rendered)) };
+    }
+}
+
+/// A rendering for one packet: the list's, or the packet's own when
+/// another packet published a newer one meanwhile.
+enum Rendered<'g> {
+    Kept(&'g RenderedList),
+    Own(KBox<RenderedList>),
+}
+
+impl core::ops::Deref for Rendered<'_> {
+    type Target = RenderedList;
+
+    fn deref(&self) -> &RenderedList {
+        match self {
+            Rendered::Kept(rendered) => rendered,
+            Rendered::Own(rendered) => rendered,
+        }
+    }
 }
 
 /// Interrupts disabled on this CPU, for holding a list's lock: it is taken
@@ -230,6 +406,45 @@ impl NetnsMembers {
         unsafe { next_link(head) == head }
     }
 
+    /// The list as its packets' records spell it: the kept rendering if
+    /// nothing changed since it was made, else a new one, which is kept
+    /// for the next packets unless another packet kept one meanwhile.
+    fn rendered<'g>(&'g self, rcu: &'g rcu::Guard) -> Result<Rendered<'g>, AllocError> {
+        // Acquire: pairs with the writers' release, so a rendering made
+        // from the list as it reads after this is stamped no newer than it.
+        let changes = self.changes.load(Ordering::Acquire);
+        let announcements = contid::announcements();
+        // Acquire: pairs with the release of the exchange below, so the
+        // rendering is seen whole.
+        let kept = self.rendered.load(Ordering::Acquire);
+        // SAFETY: a published rendering is freed only a grace period after
+        // it is replaced, and `rcu` holds the read lock for `'g`.
+        if let Some(kept) = unsafe { kept.as_ref() } {
+            if kept.is_current(changes, announcements) {
+                return Ok(Rendered::Kept(kept));
+            }
+        }
+        let fresh = RenderedList::render(self, changes, announcements, rcu)?;
+        let fresh = KBox::into_raw(fresh);
+        match self
+            .rendered
+            .compare_exchange(kept, fresh, Ordering::AcqRel, Ordering::Relaxed)
+        {
+            Ok(old) => {
+                if !old.is_null() {
+                    // SAFETY: `old` was published, from `KBox::into_raw`,
+                    // and the exchange unpublished it: it is ours to free.
+                    unsafe { RenderedList::free_after_grace_period(old) };
+                }
+                // SAFETY: published now, so freed only a grace period after
+                // it is replaced, and `rcu` holds the read lock for `'g`.
+                Ok(Rendered::Kept(unsafe { &*fresh }))
+            }
+            // SAFETY: never published, so still only ours.
+            Err(_) => Ok(Rendered::Own(unsafe { KBox::from_raw(fresh) })),
+        }
+    }
+
     /// Counts a task of `contid`; with the lock held (`writers` is its
     /// data). Uses `spare`, or the list's own, if `contid` has no member
     /// here yet, and allocates only if neither is there. Says whether it
@@ -278,6 +493,9 @@ impl NetnsMembers {
         // and the list's lock is held.
         unsafe { bindings::audit_contid_list_add_rcu((*member).links.get(), self.head.get()) };
         writers.index.insert(node.into_node(key, MemberRef(member)));
+        // Release: after the link, so that a packet that reads the new
+        // count renders a list that has the member.
+        self.changes.fetch_add(1, Ordering::Release);
         true
     }
 
@@ -301,6 +519,8 @@ impl NetnsMembers {
         writers.index.remove(&key);
         // SAFETY: `member` is linked in this list, whose lock is held.
         unsafe { bindings::audit_contid_list_del_rcu((*member).links.get()) };
+        // Release: after the unlink, as in `count_in`.
+        self.changes.fetch_add(1, Ordering::Release);
         // SAFETY: `member` is unlinked, so no new reader finds it; the ones
         // that did finish within a grace period.
         unsafe { free_after_grace_period(member) };
@@ -515,6 +735,8 @@ pub(crate) extern "C" fn audit_contid_netns_alloc() -> *mut bindings::audit_cont
                 },
                 "audit_contid_netns"
             ),
+            changes: AtomicU64::new(0),
+            rendered: AtomicPtr::new(ptr::null_mut()),
         }),
         GFP_KERNEL,
     );
@@ -568,10 +790,11 @@ pub(crate) unsafe extern "C" fn audit_contid_netns_occupied(
 /// Logs, in the packet's event `ctx`, the CONTAINER_ID records that list
 /// the containers with tasks in the namespace of `list`, each with its
 /// nesting chain, most recently arrived first, as `record=1`: one record,
-/// or as many parts as the list needs ([`ListSplitter`]). Says whether it
+/// or as many parts as the list needs ([`ListRenderer`]). Says whether it
 /// logged any (so the packet's record gets `record=1`). Callable in any
-/// context; takes no lock, and allocates its snapshot of the list
-/// atomically (without memory, it reports the loss and names none).
+/// context; takes no lock. It copies the list's kept rendering, or renders
+/// the list again, allocating atomically, if it changed (without memory,
+/// it reports the loss and names none).
 ///
 /// # Safety
 ///
@@ -593,60 +816,37 @@ pub(crate) unsafe extern "C" fn audit_contid_log_netns(
     let ctx = unsafe { Context::from_raw(ctx) };
     // Members are freed a grace period after they leave, and their tasks'
     // holds released after that, so every contid named here is named
-    // before its drop record.
-    let _rcu = kernel::sync::rcu::read_lock();
-    // One walk of the list, into a snapshot that both the split into parts
-    // and the records use: a container that joins or leaves meanwhile is
-    // in both or in neither, so the parts are numbered 1..n with n >= 2,
-    // or the one record has no `part=`.
-    let mut named: KVec<&Contid> = KVec::new();
-    for contid in list
-        .members()
-        .map(|member| &*member.contid)
-        .filter(|contid| contid.is_announced())
-    {
-        if named.push(contid, GFP_ATOMIC).is_err() {
-            // SAFETY: the text is a valid C string.
-            unsafe {
-                bindings::audit_log_lost(
-                    c_str!("out of memory listing the containers of a network namespace")
-                        .as_char_ptr(),
-                )
-            };
-            return false;
-        }
-    }
-    let parts = ListSplitter::needs_parts(
-        NETNS_LIST_BUDGET,
-        named.iter().map(|contid| chain_len(contid.nesting_ids())),
-    );
-    let mut splitter = ListSplitter::new(NETNS_LIST_BUDGET);
-    let mut record: Option<AuditBuffer> = None;
-    let mut part = 0;
+    // before its drop record; a rendering that still names one is read
+    // only within such a grace period too (see the module's doc).
+    let rcu = rcu::read_lock();
+    // One rendering both numbers the parts and gives their text: a
+    // container that joins or leaves meanwhile is in all of it or none,
+    // so the parts are numbered 1..n with n >= 2, or the one record has no
+    // `part=`.
+    let Ok(rendered) = list.rendered(&rcu) else {
+        // SAFETY: the text is a valid C string.
+        unsafe {
+            bindings::audit_log_lost(
+                c_str!("out of memory listing the containers of a network namespace").as_char_ptr(),
+            )
+        };
+        return false;
+    };
+    let several = rendered.part_starts.len() > 1;
     let mut any = false;
-    for contid in named.iter() {
-        let first = splitter.place(chain_len(contid.nesting_ids())) == Placement::NewRecord;
-        if first {
-            part += 1;
-            // Ends the previous part first.
-            drop(record.take());
-            record = AuditBuffer::start(ctx, GFP_ATOMIC, record_type::CONTAINER_ID);
-            if let Some(ab) = record.as_mut() {
-                // The packet says `record=1` only if a part was logged
-                // (none is when a rule excludes the type).
-                any = true;
-                ab.append(&ListHead {
-                    record: 1,
-                    part: parts.then_some(part),
-                });
-            }
-        }
-        if let Some(ab) = record.as_mut() {
-            ab.append(&ListEntry {
-                first,
-                chain: contid.nesting_ids(),
-            });
-        }
+    for (part, text) in (1..).zip(rendered.parts()) {
+        let Some(mut record) = AuditBuffer::start(ctx, GFP_ATOMIC, record_type::CONTAINER_ID)
+        else {
+            continue;
+        };
+        // The packet says `record=1` only if a part was logged (none is
+        // when a rule excludes the type).
+        any = true;
+        record.append(&ListHead {
+            record: 1,
+            part: several.then_some(part),
+        });
+        record.append(&text);
     }
     any
 }

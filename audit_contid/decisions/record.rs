@@ -194,16 +194,6 @@ impl ListSplitter {
             }
         }
     }
-
-    /// Whether a list whose entries are `lens` long needs more than one
-    /// record.
-    pub(crate) fn needs_parts<I: IntoIterator<Item = usize>>(budget: usize, lens: I) -> bool {
-        let mut splitter = ListSplitter::new(budget);
-        lens.into_iter()
-            .filter(|len| splitter.place(*len) == Placement::NewRecord)
-            .nth(1)
-            .is_some()
-    }
 }
 
 /// The start of a CONTAINER_ID record of a network namespace's list:
@@ -241,6 +231,43 @@ impl<I: IntoIterator<Item = u64> + Clone> Display for ListEntry<I> {
             f.write_str(",")?;
         }
         write_chain(f, self.chain.clone())
+    }
+}
+
+/// Writes a network namespace's list once, for every packet that reports
+/// it until the list changes: the entries of all its CONTAINER_ID records
+/// one after another, [`ListSplitter`] deciding where each record's part
+/// starts. A record is then its [`ListHead`] and its slice of the text.
+#[derive(Clone, Debug)]
+pub(crate) struct ListRenderer {
+    splitter: ListSplitter,
+    /// Bytes written so far.
+    written: usize,
+}
+
+impl ListRenderer {
+    /// A renderer for lists of at most `budget` bytes per record.
+    pub(crate) fn new(budget: usize) -> Self {
+        ListRenderer {
+            splitter: ListSplitter::new(budget),
+            written: 0,
+        }
+    }
+
+    /// Writes the entry of `chain`, a non-empty contid chain, to `out`,
+    /// which holds the entries written so far. Returns where its record's
+    /// part starts in the text if the entry starts one.
+    pub(crate) fn push<W: Write, I: IntoIterator<Item = u64> + Clone>(
+        &mut self,
+        out: &mut W,
+        chain: I,
+    ) -> Result<Option<usize>, fmt::Error> {
+        let len = chain_len(chain.clone());
+        let first = self.splitter.place(len) == Placement::NewRecord;
+        let start = self.written;
+        write!(out, "{}", ListEntry { first, chain })?;
+        self.written += len + usize::from(!first);
+        Ok(first.then_some(start))
     }
 }
 

@@ -255,10 +255,21 @@ fn nesting_chain_reads_innermost_first() {
     );
 }
 
-/// The CONTAINER_ID records of a network namespace's list of `chains`, as
-/// the kernel writes them (`netns.rs`), split at `budget` bytes.
-fn netns_records(chains: &[Vec<u64>], budget: usize) -> Vec<String> {
-    let parts = ListSplitter::needs_parts(budget, chains.iter().map(|c| chain_len(c.clone())));
+/// Whether a list whose entries are `lens` long takes more than one
+/// record: a second pass of its own over the list.
+pub(crate) fn needs_parts<I: IntoIterator<Item = usize>>(budget: usize, lens: I) -> bool {
+    let mut splitter = ListSplitter::new(budget);
+    lens.into_iter()
+        .filter(|len| splitter.place(*len) == Placement::NewRecord)
+        .nth(1)
+        .is_some()
+}
+
+/// The CONTAINER_ID records of a network namespace's list of `chains`,
+/// entry by entry, split at `budget` bytes: the reference for the text
+/// `netns.rs` renders once per change of the list ([`rendered_records`]).
+pub(crate) fn netns_records(chains: &[Vec<u64>], budget: usize) -> Vec<String> {
+    let parts = needs_parts(budget, chains.iter().map(|c| chain_len(c.clone())));
     let mut splitter = ListSplitter::new(budget);
     let mut records: Vec<String> = Vec::new();
     for chain in chains {
@@ -274,6 +285,53 @@ fn netns_records(chains: &[Vec<u64>], budget: usize) -> Vec<String> {
         records.last_mut().unwrap().push_str(&entry.to_string());
     }
     records
+}
+
+/// The same records as `netns.rs` logs them: the list rendered once
+/// ([`ListRenderer`]), each record its head and its slice of the text.
+fn rendered_records(chains: &[Vec<u64>], budget: usize) -> Vec<String> {
+    let mut renderer = ListRenderer::new(budget);
+    let mut text = String::new();
+    let mut starts = Vec::new();
+    for chain in chains {
+        if let Some(start) = renderer.push(&mut text, chain.clone()).unwrap() {
+            starts.push(start);
+        }
+    }
+    let ends: Vec<usize> = starts.iter().skip(1).copied().chain([text.len()]).collect();
+    let several = starts.len() > 1;
+    starts
+        .iter()
+        .zip(ends)
+        .enumerate()
+        .map(|(index, (&start, end))| {
+            let part = several.then_some(index as u32 + 1);
+            format!("{}{}", ListHead { record: 1, part }, &text[start..end])
+        })
+        .collect()
+}
+
+#[test]
+fn rendered_list_is_the_entry_by_entry_text() {
+    let deep: Vec<u64> = (1..=400).collect();
+    let lists: [Vec<Vec<u64>>; 5] = [
+        vec![],
+        vec![vec![123452], vec![123451]],
+        vec![vec![2, 1], vec![3, 1], vec![u64::MAX - 1, 0]],
+        (0..2000)
+            .map(|id| vec![10_000_000_000_000_000_000 - id])
+            .collect(),
+        vec![vec![7], deep.clone(), vec![8], deep],
+    ];
+    for list in &lists {
+        for budget in [0, 1, 25, 26, NETNS_LIST_BUDGET, usize::MAX] {
+            assert_eq!(
+                rendered_records(list, budget),
+                netns_records(list, budget),
+                "budget {budget}"
+            );
+        }
+    }
 }
 
 /// The list of one record: the text after `contid=`.

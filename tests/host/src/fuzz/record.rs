@@ -19,6 +19,7 @@ use proptest::test_runner::TestCaseResult;
 use super::run;
 use crate::parse::parse_contid;
 use crate::record::*;
+use crate::record_tests::{needs_parts, netns_records as entry_by_entry};
 
 /// A canonical decimal: digits, no leading zero unless it is `0`.
 fn is_canonical(text: &str) -> bool {
@@ -362,28 +363,44 @@ fn netns_list() -> impl Strategy<Value = (Vec<Vec<u64>>, usize)> {
     (list, budget)
 }
 
-/// The CONTAINER_ID records of a list as `netns.rs` writes them; returns
-/// each record's text and the entries it holds.
+/// The CONTAINER_ID records of a list as `netns.rs` writes them: the
+/// list rendered once ([`ListRenderer`]), then each record its head and
+/// its part of the text. Returns each record's text and the entries it
+/// holds.
 fn netns_records(list: &[Vec<u64>], budget: usize) -> Vec<(String, Vec<Vec<u64>>)> {
-    let parts = ListSplitter::needs_parts(budget, list.iter().map(|c| chain_len(c.clone())));
-    let mut splitter = ListSplitter::new(budget);
-    let mut records: Vec<(String, Vec<Vec<u64>>)> = Vec::new();
+    let mut renderer = ListRenderer::new(budget);
+    let mut text = String::new();
+    let mut parts: Vec<(usize, Vec<Vec<u64>>)> = Vec::new();
     for chain in list {
-        let first = splitter.place(chain_len(chain.clone())) == Placement::NewRecord;
-        if first {
-            let part = parts.then_some(records.len() as u32 + 1);
-            records.push((ListHead { record: 1, part }.to_string(), Vec::new()));
+        if let Some(start) = renderer
+            .push(&mut text, chain.iter().copied())
+            .expect("String never fails")
+        {
+            parts.push((start, Vec::new()));
         }
-        let entry = ListEntry {
-            first,
-            chain: chain.iter().copied(),
-        };
-        if let Some((text, entries)) = records.last_mut() {
-            write!(text, "{entry}").expect("String never fails");
+        if let Some((_, entries)) = parts.last_mut() {
             entries.push(chain.clone());
         }
     }
-    records
+    let ends: Vec<usize> = parts
+        .iter()
+        .skip(1)
+        .map(|(start, _)| *start)
+        .chain([text.len()])
+        .collect();
+    let several = parts.len() > 1;
+    parts
+        .into_iter()
+        .zip(ends)
+        .enumerate()
+        .map(|(index, ((start, entries), end))| {
+            let part = several.then_some(index as u32 + 1);
+            (
+                format!("{}{}", ListHead { record: 1, part }, &text[start..end]),
+                entries,
+            )
+        })
+        .collect()
 }
 
 /// The records of a network namespace's list: they read back, in order,
@@ -427,9 +444,13 @@ fn netns_lists() {
             }
             prop_assert_eq!(read, list.clone());
             prop_assert_eq!(
-                ListSplitter::needs_parts(budget, list.iter().map(|c| chain_len(c.clone()))),
+                needs_parts(budget, list.iter().map(|c| chain_len(c.clone()))),
                 records.len() > 1
             );
+            // The rendering, cut into records, is the text written entry
+            // by entry.
+            let texts: Vec<String> = records.into_iter().map(|(text, _)| text).collect();
+            prop_assert_eq!(texts, entry_by_entry(&list, budget));
             Ok(())
         },
     );
@@ -460,10 +481,7 @@ fn splitter() {
                 used = Some(if fits { used.unwrap_or(0) + 1 } else { 0 } + len as u128);
                 records += usize::from(!fits);
             }
-            prop_assert_eq!(
-                ListSplitter::needs_parts(budget, lens.iter().copied()),
-                records > 1
-            );
+            prop_assert_eq!(needs_parts(budget, lens.iter().copied()), records > 1);
             Ok(())
         },
     );
