@@ -33,13 +33,18 @@ def mine(pkt, values):
     return [c for c in chains_of(pkt) if int(c.split(",")[0]) in values]
 
 
-# --- the seed's example, typed unchanged ---------------------------------
+# --- the seed's example ---------------------------------------------------
+# Typed as the seed has it, but for the sleeps: `sleep 5` outlived two
+# iptables runs and a ping until a KASAN kernel beside two other guests on
+# two cores took longer, and the ping found both containers gone.  The
+# sleepers now outlive the ping by construction: they are killed after it.
 SEED = """
-sleep 5 & child1=$!; echo 123451 > /proc/$child1/audit_containerid
-sleep 5 & child2=$!; echo 123452 > /proc/$child2/audit_containerid
+sleep 600 & child1=$!; echo 123451 > /proc/$child1/audit_containerid
+sleep 600 & child2=$!; echo 123452 > /proc/$child2/audit_containerid
 iptables -I INPUT -i lo -p icmp --icmp-type echo-request -j AUDIT --type accept
 iptables -I INPUT -t mangle -i lo -p icmp --icmp-type echo-request -j MARK --set-mark 0x12345555
 ping -q -c 1 127.0.0.1
+kill $child1 $child2
 """
 try:
     subprocess.run(["bash", "-c", SEED], check=True, stdout=subprocess.DEVNULL)
