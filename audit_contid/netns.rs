@@ -232,13 +232,13 @@ impl RenderedList {
         list: &NetnsMembers,
         changes: u64,
         announcements: u64,
-        _rcu: &rcu::Guard,
+        rcu: &rcu::Guard,
     ) -> Result<KBox<Self>, AllocError> {
         let mut part_starts = KVec::new();
         let mut text = KVec::new();
         let mut renderer = ListRenderer::new(NETNS_LIST_BUDGET);
         for contid in list
-            .members()
+            .members(rcu)
             .map(|member| &*member.contid)
             .filter(|contid| contid.is_announced())
         {
@@ -362,11 +362,13 @@ unsafe fn next_link(link: *mut bindings::list_head) -> *mut bindings::list_head 
     unsafe { AtomicPtr::from_ptr(&raw mut (*link).next) }.load(Ordering::Acquire)
 }
 
-/// A list's members, for a reader under RCU or a writer under the lock.
+/// A list's members, for a reader under RCU: `'a` is bounded by the
+/// read-side guard.
 struct Members<'a> {
     head: *mut bindings::list_head,
     next: *mut bindings::list_head,
     _list: &'a NetnsMembers,
+    _rcu: &'a rcu::Guard,
 }
 
 impl<'a> Iterator for Members<'a> {
@@ -377,8 +379,8 @@ impl<'a> Iterator for Members<'a> {
             return None;
         }
         // SAFETY: every entry but the head is the `links` of a member,
-        // which is freed only a grace period after it is unlinked, and the
-        // caller reads under RCU or with the list locked.
+        // which is freed only a grace period after it is unlinked, and
+        // `_rcu` holds the read lock for `'a`.
         let member = unsafe { &*kernel::container_of!(self.next, Member, links) };
         // SAFETY: as above.
         self.next = unsafe { next_link(self.next) };
@@ -387,15 +389,15 @@ impl<'a> Iterator for Members<'a> {
 }
 
 impl NetnsMembers {
-    /// The members, most recently added first. The caller holds the RCU
-    /// read lock or the list's lock for `'a`.
-    fn members(&self) -> Members<'_> {
+    /// The members, most recently added first, while `rcu` is held.
+    fn members<'a>(&'a self, rcu: &'a rcu::Guard) -> Members<'a> {
         let head = self.head.get();
         Members {
             head,
             // SAFETY: the head is initialised with the list.
             next: unsafe { next_link(head) },
             _list: self,
+            _rcu: rcu,
         }
     }
 
