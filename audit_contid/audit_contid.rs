@@ -87,6 +87,7 @@
 mod capcontid;
 mod contid;
 mod decisions;
+mod error;
 mod ima;
 mod log;
 mod netns;

@@ -10,10 +10,13 @@ use core::{
     ffi::c_char,
     sync::atomic::{AtomicBool, Ordering},
 };
-use kernel::bindings;
+use kernel::{
+    bindings,
+    error::{code::ESRCH, Result},
+};
 
 use crate::{
-    decisions::{errno::ESRCH, grant, record::SetCapcontid},
+    decisions::{grant, record::SetCapcontid},
     log,
     opener::{opener_privilege, read_text, write_value},
     task_tree::{is_strict_ancestor, TaskLock, TasklistReadLock},
@@ -41,7 +44,7 @@ unsafe fn set_capcontid(
     target: *mut bindings::task_struct,
     requested: bool,
     file: *mut bindings::file,
-) -> Result<(), i32> {
+) -> Result {
     // SAFETY: no preconditions.
     let writer = unsafe { bindings::get_current() };
     // SAFETY: `target` is valid.
@@ -77,7 +80,7 @@ unsafe fn set_capcontid(
     let (old, result) = match outcome {
         Ok(None) => return Err(ESRCH),
         Ok(Some(old)) => (old, Ok(())),
-        Err(refusal) => (flag.load(Ordering::Relaxed), Err(refusal.errno())),
+        Err(refusal) => (flag.load(Ordering::Relaxed), Err(refusal.into())),
     };
     log::set_capcontid(SetCapcontid {
         opid,

@@ -8,10 +8,16 @@
 //! and its capcontid as it was at open (noted by the C side's open hook).
 
 use core::ffi::c_char;
-use kernel::{bindings, uaccess::UserSlice};
+use kernel::{
+    bindings,
+    error::{
+        code::{EINVAL, EPERM, ESRCH},
+        Error, Result,
+    },
+    uaccess::UserSlice,
+};
 
 use crate::decisions::{
-    errno::{EFAULT, EINVAL, EPERM, ESRCH},
     ladder::Privilege,
     parse::{ParseError, MAX_CONTID_INPUT},
 };
@@ -50,7 +56,7 @@ pub(crate) struct UserInput {
 
 impl UserInput {
     /// Copies `count` bytes from the user buffer `buf`.
-    pub(crate) fn read(buf: *const c_char, count: usize) -> Result<Self, i32> {
+    pub(crate) fn read(buf: *const c_char, count: usize) -> Result<Self> {
         let mut input = UserInput {
             bytes: [0; MAX_CONTID_INPUT],
             len: count,
@@ -58,8 +64,7 @@ impl UserInput {
         let text = input.bytes.get_mut(..count).ok_or(EINVAL)?;
         UserSlice::new(buf as usize, count)
             .reader()
-            .read_slice(text)
-            .map_err(|_| EFAULT)?;
+            .read_slice(text)?;
         Ok(input)
     }
 
@@ -85,24 +90,24 @@ pub(crate) unsafe fn write_value<T>(
     count: usize,
     ppos: *mut bindings::loff_t,
     parse: fn(&[u8]) -> Result<T, ParseError>,
-    act: impl FnOnce(T, *mut bindings::task_struct) -> Result<(), i32>,
+    act: impl FnOnce(T, *mut bindings::task_struct) -> Result,
 ) -> isize {
     // SAFETY: `ppos` is valid by the function's requirements.
     if unsafe { *ppos } != 0 {
-        return -(EINVAL as isize);
+        return EINVAL.to_errno() as isize;
     }
     let value = match UserInput::read(buf, count)
-        .and_then(|input| parse(input.as_bytes()).map_err(ParseError::errno))
+        .and_then(|input| parse(input.as_bytes()).map_err(Error::from))
     {
         Ok(value) => value,
-        Err(errno) => return -(errno as isize),
+        Err(err) => return err.to_errno() as isize,
     };
     if task.is_null() {
-        return -(ESRCH as isize);
+        return ESRCH.to_errno() as isize;
     }
     match act(value, task) {
         Ok(()) => count as isize,
-        Err(errno) => -(errno as isize),
+        Err(err) => err.to_errno() as isize,
     }
 }
 
@@ -122,7 +127,7 @@ pub(crate) unsafe fn read_text<R: AsRef<[u8]>>(
 ) -> isize {
     // SAFETY: `file` is valid by the function's requirements.
     if !unsafe { opener_privilege(file) }.may_manage() {
-        return -(EPERM as isize);
+        return EPERM.to_errno() as isize;
     }
     let text = text();
     let text = text.as_ref();

@@ -25,16 +25,25 @@
 //! write is only the number asked for, not a label.
 
 use core::{ffi::c_char, sync::atomic::Ordering};
-use kernel::{alloc::flags::GFP_KERNEL, bindings, rbtree::RBTreeNodeReservation, sync::ArcBorrow};
+use kernel::{
+    alloc::flags::GFP_KERNEL,
+    bindings,
+    error::{
+        code::{ENOMEM, ESRCH},
+        Error, Result,
+    },
+    rbtree::RBTreeNodeReservation,
+    sync::ArcBorrow,
+};
 
 use crate::{
     contid::{Contid, Hold},
     decisions::{
-        errno::{ENOMEM, ENOTUNIQ, ESRCH},
         ladder::{self, Privilege, SetAction, TargetContid},
         parse,
         record::ProcText,
     },
+    error::enotuniq,
     log,
     netns::SpareMember,
     opener::{opener_privilege, read_text, write_value},
@@ -78,9 +87,9 @@ fn contid_state(contid: Option<ArcBorrow<'_, Contid>>) -> (TargetContid, Option<
 enum Decided {
     /// The target started exiting: `ESRCH`, and no record.
     Exiting,
-    /// Refused with `errno`; `old` is the target's contid, held for the
+    /// Refused with `err`; `old` is the target's contid, held for the
     /// record.
-    Refused { errno: i32, old: Option<Hold> },
+    Refused { err: Error, old: Option<Hold> },
     /// The target is labelled. `held` is the writer's hold on its contid
     /// until the record is out; `created` if the write made the contid;
     /// `old` the target's contid before, held for the record; `evicted`
@@ -94,10 +103,10 @@ enum Decided {
     },
 }
 
-/// Logs a refused write and returns its errno.
-fn refuse(opid: i32, value: u64, old: Option<Hold>, errno: i32) -> Result<(), i32> {
+/// Logs a refused write and returns its error.
+fn refuse(opid: i32, value: u64, old: Option<Hold>, err: Error) -> Result {
     log::op_set(opid, value, old.as_deref(), false);
-    Err(errno)
+    Err(err)
 }
 
 /// Runs the ladder for `value` on `target` and applies the decision.
@@ -109,7 +118,7 @@ unsafe fn set_contid(
     target: *mut bindings::task_struct,
     value: u64,
     privilege: Privilege,
-) -> Result<(), i32> {
+) -> Result {
     // SAFETY: no preconditions.
     let writer = unsafe { bindings::get_current() };
     // SAFETY: `target` is valid.
@@ -127,7 +136,7 @@ unsafe fn set_contid(
             // SAFETY: `target` is valid and locked.
             contid_state(unsafe { target_contid(target) }).1
         };
-        return refuse(opid, value, old, refusal.errno());
+        return refuse(opid, value, old, refusal.into());
     }
 
     // Rung 2, under `tasklist_lock` and the target's lock.
@@ -148,7 +157,7 @@ unsafe fn set_contid(
         (ladder::check_target(&facts), old)
     };
     if let (Err(refusal), old) = checked {
-        return refuse(opid, value, old, refusal.errno());
+        return refuse(opid, value, old, refusal.into());
     }
 
     // What a new container needs, allocated with no lock held; used only
@@ -184,10 +193,10 @@ unsafe fn set_contid(
                 .and_then(|action| ladder::check_nesting_depth(action, writer_depth));
             match (action, live) {
                 (Err(refusal), _) => Decided::Refused {
-                    errno: refusal.errno(),
+                    err: refusal.into(),
                     old,
                 },
-                (Ok(_), _) if spare_member.is_none() => Decided::Refused { errno: ENOMEM, old },
+                (Ok(_), _) if spare_member.is_none() => Decided::Refused { err: ENOMEM, old },
                 (Ok(SetAction::Create), _) => match (fresh.take(), fresh_node.take()) {
                     (Some(contid), Some(node)) => {
                         let creator = Hold::first(contid.clone(), parent.take());
@@ -207,7 +216,7 @@ unsafe fn set_contid(
                             evicted,
                         }
                     }
-                    _ => Decided::Refused { errno: ENOMEM, old },
+                    _ => Decided::Refused { err: ENOMEM, old },
                 },
                 (Ok(SetAction::Join), Some(contid)) => {
                     // Not dropping (`check_live_owner`), and holds drop to
@@ -230,7 +239,7 @@ unsafe fn set_contid(
                 }
                 // Not reached: the ladder joins only a live object.
                 (Ok(SetAction::Join), None) => Decided::Refused {
-                    errno: ENOTUNIQ,
+                    err: enotuniq(),
                     old,
                 },
             }
@@ -240,7 +249,7 @@ unsafe fn set_contid(
     // No lock is held from here on.
     match decided {
         Decided::Exiting => Err(ESRCH),
-        Decided::Refused { errno, old } => refuse(opid, value, old, errno),
+        Decided::Refused { err, old } => refuse(opid, value, old, err),
         Decided::Labelled {
             held,
             created,

@@ -6,12 +6,6 @@
 
 /// Operation not permitted.
 pub(crate) const EPERM: i32 = 1;
-/// No such process.
-pub(crate) const ESRCH: i32 = 3;
-/// Out of memory.
-pub(crate) const ENOMEM: i32 = 12;
-/// Bad address.
-pub(crate) const EFAULT: i32 = 14;
 /// Device or resource busy.
 pub(crate) const EBUSY: i32 = 16;
 /// File exists.
