@@ -20,6 +20,7 @@
 //!   task found exiting;
 //! - [`task_tree`]: the process tree as the ladder sees it, and the task
 //!   locks;
+//! - [`error`]: the kernel side's errors, typed until the C boundary;
 //! - [`opener`]: who opened a `/proc` file, and what that lets it do;
 //! - [`proc`]: `/proc/PID/audit_containerid`, read and write (the set path);
 //! - [`capcontid`]: `/proc/PID/audit_capcontainerid`, the delegated
@@ -29,7 +30,7 @@
 //! - [`reservation`]: a container's id kept after it has gone, for auditd
 //!   (the task that signalled it) and for the device mappings it made;
 //! - [`netns`]: which containers have tasks in each network namespace,
-//!   for the records of packets;
+//!   and its list as the records of packets spell it;
 //! - [`ima`]: the files each container has audited, for IMA's `audit`
 //!   action;
 //! - [`log`]: the records;
