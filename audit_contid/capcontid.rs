@@ -19,7 +19,7 @@ use crate::{
     decisions::{grant, record::SetCapcontid},
     log,
     opener::{opener_privilege, read_text, write_value},
-    task_tree::{is_strict_ancestor, TaskLock, TasklistReadLock},
+    task_tree::{is_strict_ancestor, TaskLockGuard, TasklistReadGuard},
 };
 
 /// The capcontid flag of `task`.
@@ -56,9 +56,9 @@ unsafe fn set_capcontid(
 
     // Privilege first, with no lock; then the tree, under its lock.
     let outcome = grant::check_granter(privilege).and_then(|()| {
-        let _tree = TasklistReadLock::new();
+        let _tree = TasklistReadGuard::new();
         // SAFETY: `target` is valid for the whole function.
-        let _task = unsafe { TaskLock::new(target) };
+        let _task = unsafe { TaskLockGuard::new(target) };
         // A target reaped while the write waited for its bytes may have
         // freed ancestors: only a live one's `real_parent` chain may be
         // walked. No record: there is no task to name.

@@ -24,7 +24,7 @@
 //! container's own `op=set` came long before.) The `contid=` of a refused
 //! write is only the number asked for, not a label.
 
-use core::{ffi::c_char, sync::atomic::Ordering};
+use core::ffi::c_char;
 use kernel::{
     alloc::flags::GFP_KERNEL,
     bindings,
@@ -48,8 +48,8 @@ use crate::{
     netns::SpareMember,
     opener::{opener_privilege, read_text, write_value},
     registry::Registry,
-    task_slot::{current_hold, install, slot_contid, task_slot, Evicted},
-    task_tree::{target_facts, TaskLock, TasklistReadLock},
+    task_slot::{current_hold, install, Evicted},
+    task_tree::{target_facts, TaskLockGuard, TasklistReadGuard},
 };
 
 /// Whether `task` is exiting.
@@ -60,16 +60,6 @@ use crate::{
 unsafe fn exiting(task: *mut bindings::task_struct) -> bool {
     // SAFETY: `task` is valid.
     unsafe { bindings::audit_contid_task_exiting(task) }
-}
-
-/// The contid in `target`'s slot, if any.
-///
-/// # Safety
-///
-/// `target` must be valid and its `task_lock` held for `'a`.
-unsafe fn target_contid<'a>(target: *mut bindings::task_struct) -> Option<ArcBorrow<'a, Contid>> {
-    // SAFETY: `target` is valid and locked, so its slot's hold stays.
-    unsafe { slot_contid(task_slot(target).load(Ordering::Relaxed)) }
 }
 
 /// How the ladder sees the target's contid, and a hold on it if a record
@@ -128,28 +118,26 @@ unsafe fn set_contid(
     if let Err(refusal) = ladder::check_writer(value, privilege) {
         let old = {
             // SAFETY: `target` is valid for the whole function.
-            let _task = unsafe { TaskLock::new(target) };
+            let task = unsafe { TaskLockGuard::new(target) };
             // SAFETY: `target` is valid.
             if unsafe { exiting(target) } {
                 return Err(ESRCH);
             }
-            // SAFETY: `target` is valid and locked.
-            contid_state(unsafe { target_contid(target) }).1
+            contid_state(task.contid()).1
         };
         return refuse(opid, value, old, refusal.into());
     }
 
     // Rung 2, under `tasklist_lock` and the target's lock.
     let checked = {
-        let _tree = TasklistReadLock::new();
+        let _tree = TasklistReadGuard::new();
         // SAFETY: `target` is valid for the whole function.
-        let _task = unsafe { TaskLock::new(target) };
+        let task = unsafe { TaskLockGuard::new(target) };
         // SAFETY: `target` is valid.
         if unsafe { exiting(target) } {
             return Err(ESRCH);
         }
-        // SAFETY: `target` is valid and locked.
-        let contid = unsafe { target_contid(target) };
+        let contid = task.contid();
         let (state, old) = contid_state(contid);
         // SAFETY: both tasks are valid, `target` is not exiting (above)
         // nor is the writer (it runs), and `tasklist_lock` is held.
@@ -174,15 +162,14 @@ unsafe fn set_contid(
     // Rung 3, under the registry lock, with rung 2 again.
     let decided = {
         let mut registry = Registry::lock();
-        let _tree = TasklistReadLock::new();
+        let _tree = TasklistReadGuard::new();
         // SAFETY: `target` is valid for the whole function.
-        let _task = unsafe { TaskLock::new(target) };
+        let task = unsafe { TaskLockGuard::new(target) };
         // SAFETY: `target` is valid.
         if unsafe { exiting(target) } {
             Decided::Exiting
         } else {
-            // SAFETY: `target` is valid and locked.
-            let contid = unsafe { target_contid(target) };
+            let contid = task.contid();
             let (state, old) = contid_state(contid);
             // SAFETY: both tasks are valid, `target` is not exiting (above)
             // nor is the writer (it runs), and `tasklist_lock` is held.
@@ -326,9 +313,8 @@ pub(crate) unsafe extern "C" fn audit_contid_proc_read(
     unsafe {
         read_text(file, buf, count, ppos, || {
             // SAFETY: `task` is valid by the caller's guarantee.
-            let _task = TaskLock::new(task);
-            // SAFETY: `task` is valid; its slot's hold stays while locked.
-            let id = slot_contid(task_slot(task).load(Ordering::Relaxed)).map(|contid| contid.id());
+            let task = TaskLockGuard::new(task);
+            let id = task.contid().map(|contid| contid.id());
             ProcText::new(id)
         })
     }

@@ -9,15 +9,10 @@
 //! not logged) before the event's records that name it. The handles are
 //! released when the context is reset, at the end of the event.
 
-use core::{ffi::c_uint, sync::atomic::Ordering};
+use core::ffi::c_uint;
 use kernel::{alloc::flags::GFP_KERNEL, audit::Context, bindings};
 
-use crate::{
-    contid::Hold,
-    log,
-    task_slot::{slot_contid, task_slot},
-    task_tree::TaskLock,
-};
+use crate::{contid::Hold, log, task_slot::slot_contid, task_tree::TaskLockGuard};
 
 /// A handle on the contid of `tsk`, a signal or ptrace target, or null if
 /// it has none that a record may name yet. Runs in atomic context (the
@@ -32,10 +27,9 @@ pub(crate) unsafe extern "C" fn audit_contid_hold_task(
     tsk: *mut bindings::task_struct,
 ) -> *mut bindings::audit_contid {
     // SAFETY: `tsk` is valid by the caller's guarantee.
-    let _task = unsafe { TaskLock::new(tsk) };
-    // SAFETY: `tsk` is valid and locked, so its slot's hold stays while we
-    // take another.
-    match unsafe { slot_contid(task_slot(tsk).load(Ordering::Relaxed)) } {
+    let task = unsafe { TaskLockGuard::new(tsk) };
+    // The slot's hold stays while `task` is locked, as we take another.
+    match task.contid() {
         Some(contid) if contid.is_announced() => Hold::another(contid).into_raw(),
         _ => core::ptr::null_mut(),
     }

@@ -13,12 +13,15 @@ use core::{
     ptr,
     sync::atomic::{fence, AtomicPtr, Ordering},
 };
-use kernel::{bindings, sync::ArcBorrow};
+use kernel::{
+    bindings,
+    sync::{rcu, ArcBorrow},
+};
 
 use crate::{
     contid::{Contid, Hold},
     netns::{self, SpareMember},
-    task_tree::TaskLock,
+    task_tree::TaskLockGuard,
 };
 
 /// The `audit_contid` slot of `task`, for atomic access.
@@ -55,6 +58,27 @@ pub(crate) unsafe fn slot_contid<'a>(
     // SAFETY: a non-null slot holds a reference made by `Hold::into_raw`
     // (`Arc::into_raw`), alive for `'a` by the function's requirements.
     Some(unsafe { ArcBorrow::from_raw(slot.cast::<Contid>()) })
+}
+
+impl TaskLockGuard {
+    /// The contid in the locked task's slot, if any: its hold stays while
+    /// the task is locked, so the borrow lives no longer than the guard.
+    pub(crate) fn contid(&self) -> Option<ArcBorrow<'_, Contid>> {
+        // SAFETY: the guard's task is valid and locked (its invariant), so
+        // the slot's hold stays for the borrow of the guard.
+        unsafe { slot_contid(task_slot(self.task()).load(Ordering::Relaxed)) }
+    }
+}
+
+/// The current task's contid, if it has one, while `rcu` is held: whatever
+/// is in the slot, or is evicted from it meanwhile, keeps its hold until a
+/// grace period has passed (see [`Evicted`]).
+pub(crate) fn current_contid(_rcu: &rcu::Guard) -> Option<ArcBorrow<'_, Contid>> {
+    // SAFETY: no preconditions.
+    let current = unsafe { bindings::get_current() };
+    // SAFETY: `current` is valid; its slot's hold stays while `_rcu` is
+    // held, which bounds the borrow.
+    unsafe { slot_contid(task_slot(current).load(Ordering::Acquire)) }
 }
 
 /// Holds taken out of the slot of a live task: the contid a nested
@@ -149,13 +173,8 @@ pub(crate) unsafe fn install(
 /// keeps its hold until a grace period has passed (see [`Evicted`]), so
 /// the contid cannot be dropped during `f`, which must not sleep.
 pub(crate) fn with_current_contid<R>(f: impl FnOnce(ArcBorrow<'_, Contid>) -> R) -> Option<R> {
-    // SAFETY: no preconditions.
-    let current = unsafe { bindings::get_current() };
-    let _rcu = kernel::sync::rcu::read_lock();
-    // SAFETY: `current` is valid; its slot's hold stays for the RCU read
-    // section (above).
-    let contid = unsafe { slot_contid(task_slot(current).load(Ordering::Acquire)) }?;
-    Some(f(contid))
+    let rcu = rcu::read_lock();
+    current_contid(&rcu).map(f)
 }
 
 /// A hold on the contid of the current task, for a record of its own.
@@ -201,7 +220,7 @@ pub(crate) unsafe extern "C" fn audit_contid_inherit(
 pub(crate) unsafe extern "C" fn audit_contid_exit(tsk: *mut bindings::task_struct) {
     let (hold, last_in_netns) = {
         // SAFETY: `tsk` is the current task, hence valid.
-        let _task = unsafe { TaskLock::new(tsk) };
+        let _task = unsafe { TaskLockGuard::new(tsk) };
         // SAFETY: `tsk` is valid and locked.
         let raw = unsafe { task_slot(tsk) }.swap(ptr::null_mut(), Ordering::Relaxed);
         if raw.is_null() {

@@ -12,12 +12,13 @@ use crate::{
 };
 
 /// Holds `read_lock(&tasklist_lock)`: the process tree cannot change.
-pub(crate) struct TasklistReadLock {
+pub(crate) struct TasklistReadGuard {
     /// Released on the CPU that took it.
     _not_send: PhantomData<*mut ()>,
 }
 
-impl TasklistReadLock {
+impl TasklistReadGuard {
+    /// Takes the lock.
     pub(crate) fn new() -> Self {
         // SAFETY: `tasklist_lock` is a global, initialised lock.
         unsafe { bindings::read_lock(&raw mut bindings::tasklist_lock) };
@@ -27,31 +28,47 @@ impl TasklistReadLock {
     }
 }
 
-impl Drop for TasklistReadLock {
+impl Drop for TasklistReadGuard {
     fn drop(&mut self) {
         // SAFETY: taken in `new`.
         unsafe { bindings::read_unlock(&raw mut bindings::tasklist_lock) };
     }
 }
 
-/// Holds `task_lock(task)`.
-pub(crate) struct TaskLock(*mut bindings::task_struct);
+/// Holds `task_lock(task)`: what is read of the task's slot through the
+/// guard ([`TaskLockGuard::contid`]) keeps its hold while the guard lives.
+///
+/// # Invariants
+///
+/// `task` is valid for the guard's life, and its `task_lock` is held by
+/// this guard.
+pub(crate) struct TaskLockGuard {
+    task: *mut bindings::task_struct,
+}
 
-impl TaskLock {
+impl TaskLockGuard {
+    /// Takes `task_lock(task)`.
+    ///
     /// # Safety
     ///
     /// `task` must point to a task that outlives the guard.
     pub(crate) unsafe fn new(task: *mut bindings::task_struct) -> Self {
         // SAFETY: `task` is valid by the caller's guarantee.
         unsafe { bindings::task_lock(task) };
-        Self(task)
+        // INVARIANT: valid by the caller's guarantee, and locked above.
+        Self { task }
+    }
+
+    /// The locked task.
+    pub(crate) fn task(&self) -> *mut bindings::task_struct {
+        self.task
     }
 }
 
-impl Drop for TaskLock {
+impl Drop for TaskLockGuard {
     fn drop(&mut self) {
         // SAFETY: taken in `new` on a task that is still valid.
-        unsafe { bindings::task_unlock(self.0) };
+        unsafe { bindings::task_unlock(self.task) };
     }
 }
 
