@@ -151,6 +151,10 @@ class AuditSocket:
                 if rtype == AUDIT_LIST_RULES:
                     rules.append(unpack_rule(body))
 
+    def lost(self):
+        # struct audit_status: lost is the 7th u32.
+        return struct.unpack_from("=7I", self.reply(AUDIT_GET))[6]
+
     def feature_bitmap(self):
         # struct audit_status: feature_bitmap is the 9th u32.
         return struct.unpack_from("=9I", self.reply(AUDIT_GET))[8]

@@ -7,7 +7,7 @@
 # racing each other on purpose, while a thread adds and deletes contid
 # rules over netlink.  CONTID_STRESS_OPS operations in all (default 2000;
 # `make stress` sets 10000), then a quarter as many again with auditd
-# stopped for a while (a backlog of 32, no wait), so that records are lost.
+# stopped (a backlog of 32, no wait) until records are lost.
 # After each run:
 #
 # - the errno of every failed write is one the ladder allows for that race;
@@ -42,7 +42,10 @@ from auditnl import (ALWAYS, EQUAL, NOT_EQUAL, F_CONTID, F_MSGTYPE,  # noqa: E40
                      FILTER_EXCLUDE, FILTER_EXIT, AuditSocket, Field)
 
 TOTAL = int(os.environ.get("CONTID_STRESS_OPS", "2000"))
-PAUSE_S = 3.0  # auditd stopped in the second run
+# auditd stopped in the second run: at least this long, and until a record
+# is lost; at most PAUSE_MAX_S.
+PAUSE_S = 3.0
+PAUSE_MAX_S = 120.0
 W = 4
 STATS = "/proc/audit_contid_stats"
 PORT = 40000 + os.getpid() % 20000
@@ -194,9 +197,10 @@ def status():
 
 def run_workers(phase, total, base, pause):
     """Runs W workers for `total` operations with ids from `base`, and the
-    rule thread; with `pause`, auditd is stopped for that many seconds
-    (or until the workers are done) from 0.2 s in, with a backlog of 32
-    and no wait, so that records are lost.  Returns the workers' counts."""
+    rule thread; with `pause`, auditd is stopped from 0.2 s in, with a
+    backlog of 32 and no wait, for at least that many seconds and until
+    the kernel has lost a record (or the workers are done).  Returns the
+    workers' counts."""
     ops = [total // W + (1 if i < total % W else 0) for i in range(W)]
     churn = RuleChurn(base, max(ops) // 3, seed=phase)
     saved = status()
@@ -215,10 +219,15 @@ def run_workers(phase, total, base, pause):
             os.kill(saved["pid"], signal.SIGSTOP)
             stopped = time.monotonic()
             try:
-                for w in workers:
-                    w.wait(timeout=max(0.0, stopped + pause - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
+                # The socket to auditd and kauditd's retry queue take a
+                # few hundred records before one is lost: a slow kernel's
+                # workers took longer than `pause` to make them.
+                with AuditSocket() as nl:
+                    while (any(w.poll() is None for w in workers) and
+                           time.monotonic() < stopped + PAUSE_MAX_S and
+                           (time.monotonic() < stopped + pause or
+                            nl.lost() == saved["lost"])):
+                        time.sleep(0.1)
             finally:
                 os.kill(saved["pid"], signal.SIGCONT)
                 paused = time.monotonic() - stopped
