@@ -20,7 +20,6 @@
 # line per N.
 import os
 import re
-import struct
 import subprocess
 import sys
 import tempfile
@@ -126,12 +125,6 @@ def shown(c):
 
 
 nl = auditnl.AuditSocket()
-
-
-def lost():
-    # struct audit_status: mask, enabled, failure, pid, rate_limit,
-    # backlog_limit, lost, ...
-    return struct.unpack_from("=7I", nl.reply(auditnl.AUDIT_GET))[6]
 
 
 class Tail:
@@ -308,13 +301,13 @@ class Sweep:
     def step(self, n):
         """Runs and checks N; returns its Run (None if the run failed)."""
         base = counts()
-        lost0 = lost()
+        lost0 = nl.lost()
         try:
             r, later = self.one(self, n, base)
         except Exception as e:  # noqa: BLE001 - reported as a failure
             self.problem("the run itself failed", n, repr(e))
             return None
-        r.lost = lost() - lost0
+        r.lost = nl.lost() - lost0
         r.later = later
         r.kmsg = kernel_messages()
         if r.result in self.upstream:
@@ -598,11 +591,11 @@ def one_unshare(sweep, n, base):
 # ones allocate, in atomic context).  A task that could not be counted
 # there is a lost record.
 def one_setns(sweep, n, base, path):
-    lost0 = lost()
+    lost0 = nl.lost()
     r = Run(n, [], ["setns", path], label=True)
     # Counted there or not is known at once (a lost record); the member
     # it left in our namespace goes a grace period later.
-    uncounted = r.uncounted = lost() > lost0
+    uncounted = r.uncounted = nl.lost() > lost0
     if uncounted and r.result != "OK":
         sweep.problem("a failed setns lost a record", n, r.result)
     linger(sweep, r, plus(base, 1, 1, 0 if uncounted else 1),
@@ -855,7 +848,7 @@ def dm_driver(loop):
                 return
             if r.lost:
                 logged.append(n)
-            elif constructor_failed(r) and not [x for x in logged if x < n]:
+            elif constructor_failed(r) and not logged:
                 lowest = n
         top = n
         if not logged:
