@@ -45,6 +45,8 @@ CAP = int(os.environ.get("CONTID_FAILNTH_CAP", "200"))
 DENSE = int(os.environ.get("CONTID_FAILNTH_DENSE", "60"))
 SAMPLES = int(os.environ.get("CONTID_FAILNTH_SAMPLES", "12"))
 COUNTING = 1000000
+# Passes over the op=ctr record's window when the climb lost no record.
+RECORD_RETRIES = 8
 # CONTID_FAILNTH_VERBOSE=1: one line per N.
 VERBOSE = os.environ.get("CONTID_FAILNTH_VERBOSE") == "1"
 T0 = time.monotonic()
@@ -783,6 +785,34 @@ def constructor_failed(r):
     return any("device-mapper: table:" in m and "integrity:" in m for m in r.kmsg)
 
 
+def retry_record_window(sweep, lowest, logged):
+    """Runs again the calls between the constructor's last failing call
+    and the first load that failed after its constructor, while no op=ctr
+    record was lost: on the KASAN kernel the number of calls before the
+    record varies from run to run (the constructor's end at 509 in one
+    run, 518 in another), so the climb may pass the record without
+    meeting it.  Appends each N that lost it to `logged`; returns what it
+    ran, or None if a run failed."""
+    if logged or lowest is None:
+        return "no retry"
+    past = [r.n for r in sweep.runs
+            if r.n > lowest and r.result == "ENOMEM" and not constructor_failed(r)]
+    if not past:
+        return "no retry (no load failed after its constructor)"
+    window = range(lowest + 1, min(past) + 2)
+    runs = 0
+    for _ in range(RECORD_RETRIES):
+        for n in window:
+            r = sweep.step(n)
+            if r is None:
+                return None
+            runs += 1
+            if r.lost:
+                logged.append(n)
+                return f"{runs} runs over {window.start}..{window.stop - 1}"
+    return f"{runs} runs over {window.start}..{window.stop - 1}"
+
+
 def dm_driver(loop):
     """The contid code of a table load runs at the end of its integrity
     target's constructor (the maker's reservation, then the DM_CTRL op=ctr
@@ -805,7 +835,8 @@ def dm_driver(loop):
     (its journal's page lists: an OK load whose fault fired inside it,
     at 465, 467, 469... on that kernel): a bisection on "the constructor
     failed" stopped at such a call and left the record out of its
-    window."""
+    window.  If the climb lost no record, retry_record_window() runs its
+    window again."""
     def drive(sweep):
         total = sweep.count()
         if total is None:
@@ -851,9 +882,12 @@ def dm_driver(loop):
             elif constructor_failed(r) and not logged:
                 lowest = n
         top = n
+        retried = retry_record_window(sweep, lowest, logged)
+        if retried is None:
+            return
         if not logged:
             sweep.problem("no lost op=ctr record from the constructor's end to the "
-                          "load's", end, f"swept {lowest}..{top}")
+                          "load's", end, f"swept {lowest}..{top}, then {retried}")
         for n in range(max(top + 1, total - 3), total + 3):
             r = sweep.step(n)
             if r is None or not r.fired:
@@ -861,7 +895,7 @@ def dm_driver(loop):
         sweep.plan_text = (f"{total} calls unfaulted, the constructor's end estimated "
                            f"at {end}; N=1..3, {bottom}..{top} (the "
                            f"constructor's last failing call {lowest}, op=ctr record "
-                           f"lost at {logged}), {max(top + 1, total - 3)}..{n}")
+                           f"lost at {logged}; {retried}), {max(top + 1, total - 3)}..{n}")
     return drive
 
 
