@@ -41,7 +41,12 @@ use kernel::{
     types::ARef,
 };
 
-use crate::{ima::AuditedFiles, log, registry::Registry, stats};
+use crate::{
+    ima::AuditedFiles,
+    log,
+    registry::{Registry, RegistryGuard},
+    stats,
+};
 
 /// How many contids have been announced since boot: a network namespace's
 /// rendered list ([`crate::netns`]) is stale once this moves, as it may
@@ -138,9 +143,17 @@ impl Contid {
     }
 
     /// Whether every task has left and nobody holds it: it is being dropped.
-    /// Reliable only with the registry locked, under which holds drop to 0.
-    pub(crate) fn is_dropping(&self) -> bool {
+    /// Holds drop to 0 only with the registry locked, which `_registry`
+    /// proves, so the answer stays true while it is held.
+    pub(crate) fn is_dropping(&self, _registry: &RegistryGuard) -> bool {
         self.holds.load(Ordering::Relaxed) == 0
+    }
+
+    /// Releases a hold that may be the last; true if it was. Only with
+    /// the registry locked, so that [`Contid::is_dropping`] holds while
+    /// the registry is.
+    fn release_last_hold(&self, _registry: &RegistryGuard) -> bool {
+        self.holds.fetch_sub(1, Ordering::AcqRel) == 1
     }
 
     /// The number of holds, for the KUnit suite.
@@ -207,8 +220,8 @@ impl Contid {
     }
 
     /// Notes that the drop record is in the log, but the id stays
-    /// registered for auditd; called with the registry locked.
-    pub(crate) fn defer_retire(&self) {
+    /// registered for auditd.
+    pub(crate) fn defer_retire(&self, _registry: &RegistryGuard) {
         self.retire_deferred.store(true, Ordering::Relaxed);
     }
 
@@ -218,8 +231,8 @@ impl Contid {
     }
 
     /// Whether the drop record is in the log and the id may be retired as
-    /// soon as auditd has fetched it; reliable with the registry locked.
-    pub(crate) fn is_retire_deferred(&self) -> bool {
+    /// soon as auditd has fetched it; set only with the registry locked.
+    pub(crate) fn is_retire_deferred(&self, _registry: &RegistryGuard) -> bool {
         self.retire_deferred.load(Ordering::Relaxed)
     }
 }
@@ -377,8 +390,8 @@ fn release_one(contid: &Contid) -> bool {
     // joins a container that is being dropped. The id stays in the
     // registry, where `is_dropping` refuses it to every writer, until its
     // drop record is in the log.
-    let _registry = Registry::lock();
-    contid.holds.fetch_sub(1, Ordering::AcqRel) == 1
+    let registry = Registry::lock();
+    contid.release_last_hold(&registry)
 }
 
 #[pinned_drop]

@@ -39,7 +39,7 @@ struct Registered {
 /// The registry's data, accessed only with the registry lock held.
 struct RegistryCell(UnsafeCell<Registered>);
 
-// SAFETY: the data is only reached through a `Registry` guard, which holds
+// SAFETY: the data is only reached through a `RegistryGuard`, which holds
 // the registry lock, so one task at a time uses it. Its contents (`u64`
 // and `Arc<Contid>`) may be used and dropped by any task.
 unsafe impl Sync for RegistryCell {}
@@ -49,98 +49,33 @@ static REGISTERED: RegistryCell = RegistryCell(UnsafeCell::new(Registered {
     deferred: None,
 }));
 
-/// The registry, locked.
+/// The registry: its lock, and what may be done without holding it.
+pub(crate) struct Registry;
+
+/// The registry, locked: the proof that a [`Contid`] field which changes
+/// only under the registry lock (whether it is dropping, whether its
+/// retirement is deferred) reads as it is, and the only way to the tree.
 ///
 /// # Invariants
 ///
-/// The guard holds the registry lock (`registry_lock.c`).
-pub(crate) struct Registry {
+/// The guard holds the registry lock (`registry_lock.c`); there is one
+/// guard at a time, so `&mut RegistryGuard` is the only way to the data
+/// and `&RegistryGuard` excludes any `&mut`.
+pub(crate) struct RegistryGuard {
     /// A mutex is released by the task that took it.
     _not_send: PhantomData<*mut ()>,
 }
 
 impl Registry {
     /// Locks the registry; may sleep.
-    pub(crate) fn lock() -> Registry {
+    pub(crate) fn lock() -> RegistryGuard {
         // SAFETY: no preconditions; the lock is a statically initialised
         // mutex (`DEFINE_MUTEX`), valid forever.
         unsafe { bindings::audit_contid_registry_lock() };
         // INVARIANT: the lock is held.
-        Registry {
+        RegistryGuard {
             _not_send: PhantomData,
         }
-    }
-
-    fn registered(&mut self) -> &mut Registered {
-        // SAFETY: the lock is held (type invariant), so this is the only
-        // reference to the data; it lives as long as the guard is borrowed.
-        unsafe { &mut *REGISTERED.0.get() }
-    }
-
-    fn tree(&mut self) -> &mut RBTree<u64, Arc<Contid>> {
-        self.registered().tree.get_or_insert_with(RBTree::new)
-    }
-
-    fn deferred(&mut self) -> &mut RBTree<u64, Arc<Contid>> {
-        self.registered().deferred.get_or_insert_with(RBTree::new)
-    }
-
-    /// Who may use `id`, as the ladder's step 7 asks, for `writer`, and
-    /// the object registered for it.
-    pub(crate) fn lookup(
-        &mut self,
-        id: u64,
-        writer: *const bindings::task_struct,
-    ) -> (LiveOwner, Option<ArcBorrow<'_, Contid>>) {
-        let retire_now = match self.tree().get(&id) {
-            None => return (LiveOwner::NotLive, None),
-            // Auditd fetched the signal sent from this dropped contid in a
-            // context that could not take this lock (see
-            // `release_reservation`): retire it now.
-            Some(contid) => {
-                contid.is_dropping() && contid.is_retire_deferred() && !contid.is_reserved()
-            }
-        };
-        if retire_now {
-            // Its last reference may go here, which only frees memory.
-            drop(self.tree().remove(&id));
-            drop(self.deferred().remove(&id));
-            return (LiveOwner::NotLive, None);
-        }
-        let Some(contid) = self.tree().get(&id) else {
-            return (LiveOwner::NotLive, None);
-        };
-        // Reliable: holds drop to zero only with the registry locked.
-        let live_owner = if contid.is_dropping() {
-            LiveOwner::Dropping
-        } else if contid.is_owned_by(writer) {
-            LiveOwner::Writer
-        } else {
-            LiveOwner::Other
-        };
-        (live_owner, Some(contid.as_arc_borrow()))
-    }
-
-    /// Whether `id` is registered, for the KUnit suite and synthetic ids.
-    #[cfg(any(CONFIG_AUDIT_CONTID_KUNIT_TEST, CONFIG_AUDIT_CONTID_BENCH))]
-    pub(crate) fn contains(&mut self, id: u64) -> bool {
-        self.tree().get(&id).is_some()
-    }
-
-    /// How many ids are registered, for the stress tests.
-    #[cfg(CONFIG_AUDIT_CONTID_BENCH)]
-    pub(crate) fn len(&mut self) -> usize {
-        self.tree().iter().count()
-    }
-
-    /// Registers `contid` under its id, which must not be registered.
-    pub(crate) fn insert(
-        &mut self,
-        node: RBTreeNodeReservation<u64, Arc<Contid>>,
-        contid: Arc<Contid>,
-    ) {
-        let id = contid.id();
-        self.tree().insert(node.into_node(id, contid));
     }
 
     /// Takes the id of a dropped contid out of the registry: it may be set
@@ -159,7 +94,7 @@ impl Registry {
         let removed = {
             let mut registry = Registry::lock();
             if contid.is_reserved() {
-                contid.defer_retire();
+                contid.defer_retire(&registry);
                 // Without memory for it, the next lookup of the id
                 // retires it.
                 if let Some(node) = node {
@@ -188,12 +123,101 @@ impl Registry {
             unsafe { bindings::audit_contid_schedule_retire() };
         }
     }
+}
+
+impl RegistryGuard {
+    fn registered(&self) -> &Registered {
+        // SAFETY: the lock is held (type invariant), and a `&mut` to the
+        // data is only made from `&mut self`, which this borrow excludes.
+        unsafe { &*REGISTERED.0.get() }
+    }
+
+    fn registered_mut(&mut self) -> &mut Registered {
+        // SAFETY: the lock is held (type invariant), so this is the only
+        // reference to the data; it lives as long as the guard is borrowed.
+        unsafe { &mut *REGISTERED.0.get() }
+    }
+
+    /// The contid registered under `id`.
+    fn get(&self, id: u64) -> Option<&Arc<Contid>> {
+        self.registered().tree.as_ref()?.get(&id)
+    }
+
+    fn tree(&mut self) -> &mut RBTree<u64, Arc<Contid>> {
+        self.registered_mut().tree.get_or_insert_with(RBTree::new)
+    }
+
+    fn deferred(&mut self) -> &mut RBTree<u64, Arc<Contid>> {
+        self.registered_mut()
+            .deferred
+            .get_or_insert_with(RBTree::new)
+    }
+
+    /// Who may use `id`, as the ladder's step 7 asks, for `writer`, and
+    /// the object registered for it.
+    pub(crate) fn lookup(
+        &mut self,
+        id: u64,
+        writer: *const bindings::task_struct,
+    ) -> (LiveOwner, Option<ArcBorrow<'_, Contid>>) {
+        let retire_now = match self.get(id) {
+            None => return (LiveOwner::NotLive, None),
+            // Auditd fetched the signal sent from this dropped contid in a
+            // context that could not take this lock (see
+            // `release_reservation`): retire it now.
+            Some(contid) => {
+                contid.is_dropping(self) && contid.is_retire_deferred(self) && !contid.is_reserved()
+            }
+        };
+        if retire_now {
+            // Its last reference may go here, which only frees memory.
+            drop(self.tree().remove(&id));
+            drop(self.deferred().remove(&id));
+            return (LiveOwner::NotLive, None);
+        }
+        let Some(contid) = self.get(id) else {
+            return (LiveOwner::NotLive, None);
+        };
+        let live_owner = if contid.is_dropping(self) {
+            LiveOwner::Dropping
+        } else if contid.is_owned_by(writer) {
+            LiveOwner::Writer
+        } else {
+            LiveOwner::Other
+        };
+        (live_owner, Some(contid.as_arc_borrow()))
+    }
+
+    /// Whether `id` is registered, for the KUnit suite and synthetic ids.
+    #[cfg(any(CONFIG_AUDIT_CONTID_KUNIT_TEST, CONFIG_AUDIT_CONTID_BENCH))]
+    pub(crate) fn contains(&self, id: u64) -> bool {
+        self.get(id).is_some()
+    }
+
+    /// How many ids are registered, for the stress tests.
+    #[cfg(CONFIG_AUDIT_CONTID_BENCH)]
+    pub(crate) fn len(&self) -> usize {
+        self.registered()
+            .tree
+            .as_ref()
+            .map_or(0, |tree| tree.iter().count())
+    }
+
+    /// Registers `contid` under its id, which must not be registered.
+    pub(crate) fn insert(
+        &mut self,
+        node: RBTreeNodeReservation<u64, Arc<Contid>>,
+        contid: Arc<Contid>,
+    ) {
+        let id = contid.id();
+        self.tree().insert(node.into_node(id, contid));
+    }
 
     /// Takes the dropped contids that no reservation keeps any more out of
     /// the registry: their ids may be set again. Their last references may
     /// go here, which only frees memory.
     fn retire_unreserved(&mut self) {
-        let registered = self.registered();
+        let registered = self.registered_mut();
         let Some(deferred) = registered.deferred.as_mut() else {
             return;
         };
@@ -224,7 +248,7 @@ impl Registry {
     }
 }
 
-impl Drop for Registry {
+impl Drop for RegistryGuard {
     fn drop(&mut self) {
         // SAFETY: the lock is held by this task (type invariant).
         unsafe { bindings::audit_contid_registry_unlock() };
