@@ -188,14 +188,11 @@ unsafe fn set_contid(
                     (Some(contid), Some(node)) => {
                         let creator = Hold::first(contid.clone(), parent.take());
                         registry.insert(node, contid);
-                        // SAFETY: `target` is valid and locked.
-                        let evicted = unsafe {
-                            install(
-                                target,
-                                Hold::another(creator.as_arc_borrow()),
-                                &mut spare_member,
-                            )
-                        };
+                        let evicted = install(
+                            &task,
+                            Hold::another(creator.as_arc_borrow()),
+                            &mut spare_member,
+                        );
                         Decided::Labelled {
                             held: creator,
                             created: true,
@@ -209,14 +206,11 @@ unsafe fn set_contid(
                     // Not dropping (`check_live_owner`), and holds drop to
                     // zero only with the registry locked.
                     let writer_hold = Hold::another(contid);
-                    // SAFETY: `target` is valid and locked.
-                    let evicted = unsafe {
-                        install(
-                            target,
-                            Hold::another(writer_hold.as_arc_borrow()),
-                            &mut spare_member,
-                        )
-                    };
+                    let evicted = install(
+                        &task,
+                        Hold::another(writer_hold.as_arc_borrow()),
+                        &mut spare_member,
+                    );
                     Decided::Labelled {
                         held: writer_hold,
                         created: false,

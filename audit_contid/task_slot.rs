@@ -110,7 +110,7 @@ impl Drop for Evicted {
     }
 }
 
-/// Stores `hold` in the slot of `target`, counts `target` in its network
+/// Stores `hold` in the slot of the locked task, counts it in its network
 /// namespace as a task of that contid (with `spare` for the count, if it
 /// needs memory), and returns what it replaced, uncounted.
 ///
@@ -119,24 +119,20 @@ impl Drop for Evicted {
 /// it. Pairs with do_exit(): it sets `PF_EXITING` before a full barrier
 /// and then reads the slot, so either the exiting task sees the new slot
 /// or we see `PF_EXITING`.
-///
-/// # Safety
-///
-/// `target` must be valid and `task_lock(target)` held.
-pub(crate) unsafe fn install(
-    target: *mut bindings::task_struct,
+pub(crate) fn install(
+    locked: &TaskLockGuard,
     hold: Hold,
     spare: &mut Option<SpareMember>,
 ) -> Evicted {
-    // SAFETY: `target` is valid.
+    let target = locked.task();
+    // SAFETY: `target` is valid while it is locked (the guard's invariant).
     let slot = unsafe { task_slot(target) };
-    // SAFETY: `target` is valid.
+    // SAFETY: as above.
     let tgid = unsafe { bindings::task_tgid_nr(target) };
     // The old contid's count goes first: the task's mark of a missing
     // count speaks of the contid it has. `Evicted` waits for a grace
     // period before releasing the old one.
-    // SAFETY: `target` is locked, so its slot keeps its hold.
-    if let Some(old) = unsafe { slot_contid(slot.load(Ordering::Relaxed)) } {
+    if let Some(old) = locked.contid() {
         // SAFETY: `target` is locked and entered with its old contid.
         unsafe { netns::leave(target, &old) };
     }
