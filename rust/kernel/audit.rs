@@ -21,6 +21,9 @@ use core::{
     ptr::{self, NonNull},
 };
 
+#[cfg(CONFIG_AUDIT_CONTID)]
+pub mod task;
+
 /// Record type numbers, from `include/uapi/linux/audit.h`.
 pub mod record_type {
     /// A container id was set or dropped.
