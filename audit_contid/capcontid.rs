@@ -13,25 +13,22 @@ use core::{
 use kernel::{
     bindings,
     error::{code::ESRCH, Result},
+    task::Task,
 };
 
 use crate::{
     decisions::{grant, record::SetCapcontid},
     log,
     opener::{opener_privilege, read_text, write_value},
-    task_tree::{is_strict_ancestor, TaskLockGuard, TasklistReadGuard},
+    task_tree::{TaskLockGuard, TasklistReadGuard},
 };
 
 /// The capcontid flag of `task`.
-///
-/// # Safety
-///
-/// `task` must be valid for `'a`.
-unsafe fn capcontid<'a>(task: *mut bindings::task_struct) -> &'a AtomicBool {
+fn capcontid(task: &Task) -> &AtomicBool {
     // SAFETY: `task` is valid, so its flag is a `bool` that lives as long
     // as it. Accesses are atomic (READ_ONCE on the C side); writes happen
     // under `task_lock()`, and at fork before the task is visible.
-    unsafe { AtomicBool::from_ptr(bindings::audit_contid_capcontid_slot(task)) }
+    unsafe { AtomicBool::from_ptr(bindings::audit_contid_capcontid_slot(task.as_raw())) }
 }
 
 /// Grants or withdraws capcontid on `target` for the writer, the current
@@ -39,42 +36,27 @@ unsafe fn capcontid<'a>(task: *mut bindings::task_struct) -> &'a AtomicBool {
 ///
 /// # Safety
 ///
-/// `target` must be a valid task (the caller holds a reference).
-unsafe fn set_capcontid(
-    target: *mut bindings::task_struct,
-    requested: bool,
-    file: *mut bindings::file,
-) -> Result {
-    // SAFETY: no preconditions.
-    let writer = unsafe { bindings::get_current() };
-    // SAFETY: `target` is valid.
-    let opid = unsafe { bindings::task_tgid_nr(target) };
-    // SAFETY: `target` is valid for the whole function.
-    let flag = unsafe { capcontid(target) };
+/// `file` must be the open file.
+unsafe fn set_capcontid(target: &Task, requested: bool, file: *mut bindings::file) -> Result {
+    let writer = kernel::current!();
+    let opid = target.tgid_nr();
+    let flag = capcontid(target);
     // SAFETY: `file` is the open file, by the caller's caller.
     let privilege = unsafe { opener_privilege(file) };
 
     // Privilege first, with no lock; then the tree, under its lock.
     let outcome = grant::check_granter(privilege).and_then(|()| {
-        let _tree = TasklistReadGuard::new();
-        // SAFETY: `target` is valid for the whole function.
-        let _task = unsafe { TaskLockGuard::new(target) };
+        let tree = TasklistReadGuard::lock();
+        let _task = TaskLockGuard::new(target);
         // A target reaped while the write waited for its bytes may have
         // freed ancestors: only a live one's `real_parent` chain may be
-        // walked. No record: there is no task to name.
-        // SAFETY: `target` is valid.
-        if unsafe { bindings::audit_contid_task_exiting(target) } {
+        // walked. No record: there is no task to name. The writer runs,
+        // so it is not exiting.
+        let (Some(unreaped), Some(writer)) = (tree.unreaped(target), tree.unreaped(writer)) else {
             return Ok(None);
-        }
-        // SAFETY: both tasks are valid, `target` is not exiting, and
-        // `tasklist_lock` is held.
-        let (is_writer, descends) = unsafe {
-            (
-                bindings::task_tgid_nr(target) == bindings::task_tgid_nr(writer),
-                is_strict_ancestor(writer, target),
-            )
         };
-        grant::check_grantee(is_writer, descends)?;
+        let is_writer = target.tgid_nr() == writer.task().tgid_nr();
+        grant::check_grantee(is_writer, unreaped.descends_from(writer))?;
         Ok(Some(flag.swap(requested, Ordering::Relaxed)))
     });
     let (old, result) = match outcome {
@@ -115,8 +97,7 @@ pub(crate) unsafe extern "C" fn audit_capcontid_proc_write(
             ppos,
             grant::parse_capcontid,
             |requested, task| {
-                // SAFETY: `task` is valid (not null, and referenced by the
-                // caller) and `file` is the open file.
+                // SAFETY: `file` is the open file.
                 set_capcontid(task, requested, file)
             },
         )
@@ -141,8 +122,8 @@ pub(crate) unsafe extern "C" fn audit_capcontid_proc_read(
     // SAFETY: the caller's guarantees, which include `read_text`'s.
     unsafe {
         read_text(file, buf, count, ppos, || {
-            // SAFETY: `task` is valid by the caller's guarantee.
-            if capcontid(task).load(Ordering::Relaxed) {
+            // SAFETY: the caller holds a reference on `task` for the call.
+            if capcontid(Task::from_raw(task)).load(Ordering::Relaxed) {
                 b"1"
             } else {
                 b"0"

@@ -109,10 +109,7 @@ impl Contid {
     /// task and not in the registry yet. It holds its parent only from
     /// [`Hold::first`] on.
     pub(crate) fn new_owned_by_current(id: u64, parent: Option<Arc<Contid>>) -> Result<Arc<Self>> {
-        // SAFETY: no preconditions.
-        let current = unsafe { bindings::get_current() };
-        // SAFETY: the current task is valid; `ARef` takes a reference.
-        let owner: ARef<Task> = unsafe { &*current.cast::<Task>() }.into();
+        let owner: ARef<Task> = kernel::current!().into();
         let contid = Arc::pin_init(
             pin_init!(Contid {
                 id,
@@ -138,8 +135,8 @@ impl Contid {
     }
 
     /// Whether `task` owns this contid.
-    pub(crate) fn is_owned_by(&self, task: *const bindings::task_struct) -> bool {
-        core::ptr::eq(&*self.owner, task.cast::<Task>())
+    pub(crate) fn is_owned_by(&self, task: &Task) -> bool {
+        ptr::eq(&*self.owner, task)
     }
 
     /// Whether every task has left and nobody holds it: it is being dropped.
@@ -184,8 +181,8 @@ impl Contid {
 
     /// The owner, for the ladder's nesting rule; the object holds a
     /// reference on it.
-    pub(crate) fn owner_ptr(&self) -> *mut bindings::task_struct {
-        ptr::from_ref::<Task>(&self.owner).cast_mut().cast()
+    pub(crate) fn owner(&self) -> &Task {
+        &self.owner
     }
 
     /// Lets records name it; called by its creator once the `op=set`

@@ -14,6 +14,7 @@ use kernel::{
         code::{EINVAL, EPERM, ESRCH},
         Error, Result,
     },
+    task::Task,
     uaccess::UserSlice,
 };
 
@@ -90,7 +91,7 @@ pub(crate) unsafe fn write_value<T>(
     count: usize,
     ppos: *mut bindings::loff_t,
     parse: fn(&[u8]) -> Result<T, ParseError>,
-    act: impl FnOnce(T, *mut bindings::task_struct) -> Result,
+    act: impl FnOnce(T, &Task) -> Result,
 ) -> isize {
     // SAFETY: `ppos` is valid by the function's requirements.
     if unsafe { *ppos } != 0 {
@@ -105,6 +106,9 @@ pub(crate) unsafe fn write_value<T>(
     if task.is_null() {
         return ESRCH.to_errno() as isize;
     }
+    // SAFETY: not null (above), and the caller holds a reference on it
+    // for the call (the function's requirements).
+    let task = unsafe { Task::from_raw(task) };
     match act(value, task) {
         Ok(()) => count as isize,
         Err(err) => err.to_errno() as isize,

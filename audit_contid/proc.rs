@@ -34,6 +34,7 @@ use kernel::{
     },
     rbtree::RBTreeNodeReservation,
     sync::ArcBorrow,
+    task::Task,
 };
 
 use crate::{
@@ -51,16 +52,6 @@ use crate::{
     task_slot::{current_hold, install, Evicted},
     task_tree::{target_facts, TaskLockGuard, TasklistReadGuard},
 };
-
-/// Whether `task` is exiting.
-///
-/// # Safety
-///
-/// `task` must be valid.
-unsafe fn exiting(task: *mut bindings::task_struct) -> bool {
-    // SAFETY: `task` is valid.
-    unsafe { bindings::audit_contid_task_exiting(task) }
-}
 
 /// How the ladder sees the target's contid, and a hold on it if a record
 /// may name it.
@@ -100,27 +91,15 @@ fn refuse(opid: i32, value: u64, old: Option<Hold>, err: Error) -> Result {
 }
 
 /// Runs the ladder for `value` on `target` and applies the decision.
-///
-/// # Safety
-///
-/// `target` must be a valid task (the caller holds a reference).
-unsafe fn set_contid(
-    target: *mut bindings::task_struct,
-    value: u64,
-    privilege: Privilege,
-) -> Result {
-    // SAFETY: no preconditions.
-    let writer = unsafe { bindings::get_current() };
-    // SAFETY: `target` is valid.
-    let opid = unsafe { bindings::task_tgid_nr(target) };
+fn set_contid(target: &Task, value: u64, privilege: Privilege) -> Result {
+    let writer = kernel::current!();
+    let opid = target.tgid_nr();
 
     // Rung 1, with no lock: the value and the opener's privilege.
     if let Err(refusal) = ladder::check_writer(value, privilege) {
         let old = {
-            // SAFETY: `target` is valid for the whole function.
-            let task = unsafe { TaskLockGuard::new(target) };
-            // SAFETY: `target` is valid.
-            if unsafe { exiting(target) } {
+            let task = TaskLockGuard::new(target);
+            if target.is_exiting() {
                 return Err(ESRCH);
             }
             contid_state(task.contid()).1
@@ -130,18 +109,15 @@ unsafe fn set_contid(
 
     // Rung 2, under `tasklist_lock` and the target's lock.
     let checked = {
-        let _tree = TasklistReadGuard::new();
-        // SAFETY: `target` is valid for the whole function.
-        let task = unsafe { TaskLockGuard::new(target) };
-        // SAFETY: `target` is valid.
-        if unsafe { exiting(target) } {
+        let tree = TasklistReadGuard::lock();
+        let task = TaskLockGuard::new(target);
+        // The writer runs, so it is not exiting.
+        let (Some(unreaped), Some(writer)) = (tree.unreaped(target), tree.unreaped(writer)) else {
             return Err(ESRCH);
-        }
+        };
         let contid = task.contid();
         let (state, old) = contid_state(contid);
-        // SAFETY: both tasks are valid, `target` is not exiting (above)
-        // nor is the writer (it runs), and `tasklist_lock` is held.
-        let facts = unsafe { target_facts(target, writer, contid.as_deref(), state) };
+        let facts = target_facts(&tree, unreaped, writer, contid.as_deref(), state);
         (ladder::check_target(&facts), old)
     };
     if let (Err(refusal), old) = checked {
@@ -162,19 +138,13 @@ unsafe fn set_contid(
     // Rung 3, under the registry lock, with rung 2 again.
     let decided = {
         let mut registry = Registry::lock();
-        let _tree = TasklistReadGuard::new();
-        // SAFETY: `target` is valid for the whole function.
-        let task = unsafe { TaskLockGuard::new(target) };
-        // SAFETY: `target` is valid.
-        if unsafe { exiting(target) } {
-            Decided::Exiting
-        } else {
+        let tree = TasklistReadGuard::lock();
+        let task = TaskLockGuard::new(target);
+        if let (Some(unreaped), Some(writer)) = (tree.unreaped(target), tree.unreaped(writer)) {
             let contid = task.contid();
             let (state, old) = contid_state(contid);
-            // SAFETY: both tasks are valid, `target` is not exiting (above)
-            // nor is the writer (it runs), and `tasklist_lock` is held.
-            let facts = unsafe { target_facts(target, writer, contid.as_deref(), state) };
-            let (live_owner, live) = registry.lookup(value, writer);
+            let facts = target_facts(&tree, unreaped, writer, contid.as_deref(), state);
+            let (live_owner, live) = registry.lookup(value, Some(writer.task()));
             let action = ladder::check_target(&facts)
                 .and_then(|()| ladder::check_live_owner(live_owner))
                 .and_then(|action| ladder::check_nesting_depth(action, writer_depth));
@@ -224,6 +194,8 @@ unsafe fn set_contid(
                     old,
                 },
             }
+        } else {
+            Decided::Exiting
         }
     };
 
@@ -280,8 +252,7 @@ pub(crate) unsafe extern "C" fn audit_contid_proc_write(
             ppos,
             parse::parse_contid,
             |value, task| {
-                // SAFETY: `file` is the open file; `task` is valid (not null,
-                // and referenced by the caller).
+                // SAFETY: `file` is the open file.
                 set_contid(task, value, opener_privilege(file))
             },
         )
@@ -306,8 +277,8 @@ pub(crate) unsafe extern "C" fn audit_contid_proc_read(
     // SAFETY: the caller's guarantees, which include `read_text`'s.
     unsafe {
         read_text(file, buf, count, ppos, || {
-            // SAFETY: `task` is valid by the caller's guarantee.
-            let task = TaskLockGuard::new(task);
+            // SAFETY: the caller holds a reference on `task` for the call.
+            let task = TaskLockGuard::new(Task::from_raw(task));
             let id = task.contid().map(|contid| contid.id());
             ProcText::new(id)
         })

@@ -20,6 +20,7 @@ use kernel::{
     bindings,
     rbtree::{RBTree, RBTreeNode, RBTreeNodeReservation},
     sync::{Arc, ArcBorrow},
+    task::Task,
 };
 
 use crate::{contid::Contid, decisions::ladder::LiveOwner};
@@ -153,12 +154,13 @@ impl RegistryGuard {
             .get_or_insert_with(RBTree::new)
     }
 
-    /// Who may use `id`, as the ladder's step 7 asks, for `writer`, and
-    /// the object registered for it.
+    /// Who may use `id`, as the ladder's step 7 asks, for `writer` (none
+    /// for the kernel's own synthetic ids), and the object registered for
+    /// it.
     pub(crate) fn lookup(
         &mut self,
         id: u64,
-        writer: *const bindings::task_struct,
+        writer: Option<&Task>,
     ) -> (LiveOwner, Option<ArcBorrow<'_, Contid>>) {
         let retire_now = match self.get(id) {
             None => return (LiveOwner::NotLive, None),
@@ -180,7 +182,7 @@ impl RegistryGuard {
         };
         let live_owner = if contid.is_dropping(self) {
             LiveOwner::Dropping
-        } else if contid.is_owned_by(writer) {
+        } else if writer.is_some_and(|writer| contid.is_owned_by(writer)) {
             LiveOwner::Writer
         } else {
             LiveOwner::Other

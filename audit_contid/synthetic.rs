@@ -60,7 +60,7 @@ pub(crate) extern "C" fn audit_contid_synthetic_add(id: u64) -> core::ffi::c_int
 pub(crate) unsafe extern "C" fn audit_contid_synthetic_remove(id: u64) {
     let raw = {
         let mut registry = Registry::lock();
-        match registry.lookup(id, ptr::null()) {
+        match registry.lookup(id, None) {
             (_, Some(contid)) => ptr::from_ref::<Contid>(&contid)
                 .cast_mut()
                 .cast::<bindings::audit_contid>(),
@@ -80,7 +80,7 @@ pub(crate) unsafe extern "C" fn audit_contid_synthetic_remove(id: u64) {
 #[no_mangle]
 pub(crate) extern "C" fn audit_contid_synthetic_netns_enter(id: u64) -> core::ffi::c_int {
     let mut registry = Registry::lock();
-    let Some(contid) = registry.lookup(id, ptr::null()).1 else {
+    let Some(contid) = registry.lookup(id, None).1 else {
         return ENOENT.to_errno();
     };
     // The registry keeps the object (its synthetic hold) while it is
@@ -96,7 +96,7 @@ pub(crate) extern "C" fn audit_contid_synthetic_netns_enter(id: u64) -> core::ff
 #[no_mangle]
 pub(crate) extern "C" fn audit_contid_synthetic_netns_leave(id: u64) {
     let mut registry = Registry::lock();
-    if let Some(contid) = registry.lookup(id, ptr::null()).1 {
+    if let Some(contid) = registry.lookup(id, None).1 {
         netns::uncount_synthetic(&contid);
     }
 }

@@ -10,7 +10,7 @@
 //! released when the context is reset, at the end of the event.
 
 use core::ffi::c_uint;
-use kernel::{alloc::flags::GFP_KERNEL, audit::Context, bindings};
+use kernel::{alloc::flags::GFP_KERNEL, audit::Context, bindings, task::Task};
 
 use crate::{contid::Hold, log, task_slot::slot_contid, task_tree::TaskLockGuard};
 
@@ -26,8 +26,8 @@ use crate::{contid::Hold, log, task_slot::slot_contid, task_tree::TaskLockGuard}
 pub(crate) unsafe extern "C" fn audit_contid_hold_task(
     tsk: *mut bindings::task_struct,
 ) -> *mut bindings::audit_contid {
-    // SAFETY: `tsk` is valid by the caller's guarantee.
-    let task = unsafe { TaskLockGuard::new(tsk) };
+    // SAFETY: `tsk` is valid for the call by the caller's guarantee.
+    let task = TaskLockGuard::new(unsafe { Task::from_raw(tsk) });
     // The slot's hold stays while `task` is locked, as we take another.
     match task.contid() {
         Some(contid) if contid.is_announced() => Hold::another(contid).into_raw(),

@@ -16,6 +16,7 @@ use core::{
 use kernel::{
     bindings,
     sync::{rcu, ArcBorrow},
+    task::Task,
 };
 
 use crate::{
@@ -28,15 +29,12 @@ use crate::{
 ///
 /// # Safety
 ///
-/// `task` must point to a valid task.
+/// `task` must point to a valid task that stays valid for `'a`.
 pub(crate) unsafe fn task_slot<'a>(
     task: *mut bindings::task_struct,
 ) -> &'a AtomicPtr<bindings::audit_contid> {
-    // SAFETY: `task` is valid, so its slot is an aligned pointer that lives
-    // as long as the task. Accesses are atomic (READ_ONCE on the C side),
-    // ordered by `task_lock()`, or happen before the task is visible (the
-    // copy in dup_task_struct(), overwritten by audit_contid_fork()).
-    unsafe { AtomicPtr::from_ptr(bindings::audit_contid_slot(task)) }
+    // SAFETY: `task` is valid for `'a` by the function's requirements.
+    unsafe { Task::from_raw(task) }.audit_contid_slot()
 }
 
 /// The contid a task's slot refers to.
@@ -60,13 +58,14 @@ pub(crate) unsafe fn slot_contid<'a>(
     Some(unsafe { ArcBorrow::from_raw(slot.cast::<Contid>()) })
 }
 
-impl TaskLockGuard {
+impl TaskLockGuard<'_> {
     /// The contid in the locked task's slot, if any: its hold stays while
     /// the task is locked, so the borrow lives no longer than the guard.
     pub(crate) fn contid(&self) -> Option<ArcBorrow<'_, Contid>> {
-        // SAFETY: the guard's task is valid and locked (its invariant), so
-        // the slot's hold stays for the borrow of the guard.
-        unsafe { slot_contid(task_slot(self.task()).load(Ordering::Relaxed)) }
+        let slot = self.task().audit_contid_slot().load(Ordering::Relaxed);
+        // SAFETY: the guard's task is locked (its invariant), so the slot's
+        // hold stays for the borrow of the guard.
+        unsafe { slot_contid(slot) }
     }
 }
 
@@ -74,11 +73,12 @@ impl TaskLockGuard {
 /// is in the slot, or is evicted from it meanwhile, keeps its hold until a
 /// grace period has passed (see [`Evicted`]).
 pub(crate) fn current_contid(_rcu: &rcu::Guard) -> Option<ArcBorrow<'_, Contid>> {
-    // SAFETY: no preconditions.
-    let current = unsafe { bindings::get_current() };
-    // SAFETY: `current` is valid; its slot's hold stays while `_rcu` is
-    // held, which bounds the borrow.
-    unsafe { slot_contid(task_slot(current).load(Ordering::Acquire)) }
+    let slot = kernel::current!()
+        .audit_contid_slot()
+        .load(Ordering::Acquire);
+    // SAFETY: the slot's hold stays while `_rcu` is held, which bounds the
+    // borrow.
+    unsafe { slot_contid(slot) }
 }
 
 /// Holds taken out of the slot of a live task: the contid a nested
@@ -120,15 +120,14 @@ impl Drop for Evicted {
 /// and then reads the slot, so either the exiting task sees the new slot
 /// or we see `PF_EXITING`.
 pub(crate) fn install(
-    locked: &TaskLockGuard,
+    locked: &TaskLockGuard<'_>,
     hold: Hold,
     spare: &mut Option<SpareMember>,
 ) -> Evicted {
-    let target = locked.task();
-    // SAFETY: `target` is valid while it is locked (the guard's invariant).
-    let slot = unsafe { task_slot(target) };
-    // SAFETY: as above.
-    let tgid = unsafe { bindings::task_tgid_nr(target) };
+    let task = locked.task();
+    let target = task.as_raw();
+    let slot = task.audit_contid_slot();
+    let tgid = task.tgid_nr();
     // The old contid's count goes first: the task's mark of a missing
     // count speaks of the contid it has. `Evicted` waits for a grace
     // period before releasing the old one.
@@ -145,8 +144,7 @@ pub(crate) fn install(
     // ours now that it is out of the slot.
     let replaced = (!old.is_null()).then(|| unsafe { Hold::from_raw(old) });
     fence(Ordering::SeqCst);
-    // SAFETY: `target` is valid.
-    if !unsafe { bindings::audit_contid_task_exiting(target) } {
+    if !task.is_exiting() {
         return Evicted {
             holds: [replaced, None],
             tgid,
@@ -214,11 +212,13 @@ pub(crate) unsafe extern "C" fn audit_contid_inherit(
 /// `tsk` must be the current, exiting task.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn audit_contid_exit(tsk: *mut bindings::task_struct) {
+    // SAFETY: `tsk` is the current task, valid for the call.
+    let task = unsafe { Task::from_raw(tsk) };
     let (hold, last_in_netns) = {
-        // SAFETY: `tsk` is the current task, hence valid.
-        let _task = unsafe { TaskLockGuard::new(tsk) };
-        // SAFETY: `tsk` is valid and locked.
-        let raw = unsafe { task_slot(tsk) }.swap(ptr::null_mut(), Ordering::Relaxed);
+        let _locked = TaskLockGuard::new(task);
+        let raw = task
+            .audit_contid_slot()
+            .swap(ptr::null_mut(), Ordering::Relaxed);
         if raw.is_null() {
             return;
         }
@@ -235,6 +235,5 @@ pub(crate) unsafe extern "C" fn audit_contid_exit(tsk: *mut bindings::task_struc
         // SAFETY: no preconditions; no lock is held.
         unsafe { bindings::synchronize_rcu() };
     }
-    // SAFETY: `tsk` is valid.
-    hold.leave(unsafe { bindings::task_tgid_nr(tsk) });
+    hold.leave(task.tgid_nr());
 }
