@@ -14,12 +14,16 @@
 //!   tests compile too;
 //! - [`contid`]: the contid object, its nesting chain, and the holds that
 //!   decide when it is dropped;
-//! - [`registry`]: the live ids and their objects;
+//! - [`registry`]: the live ids and their objects, reached only through
+//!   its lock's guard (`RegistryGuard`), which the contid fields that the
+//!   lock orders also ask for;
 //! - [`task_slot`]: `task_struct->audit_contid`: inherit at fork, leave at
 //!   exit, install by a set (replacing a nested one) and take back from a
 //!   task found exiting;
 //! - [`task_tree`]: the process tree as the ladder sees it, and the task
-//!   locks;
+//!   locks; the task accessors it builds on (`Task::is_exiting`, the slot,
+//!   `TasklistReadGuard` and `UnreapedTask`, the walk up the tree) are in
+//!   the kernel crate, `rust/kernel/audit/task.rs`;
 //! - [`error`]: the kernel side's errors, typed until the C boundary;
 //! - [`opener`]: who opened a `/proc` file, and what that lets it do;
 //! - [`proc`]: `/proc/PID/audit_containerid`, read and write (the set path);
@@ -56,11 +60,12 @@
 //! - `task_struct->audit_capcontid`: written under `task_lock()`, read
 //!   with `READ_ONCE()`; cleared at fork.
 //! - The registry's tree: under the registry lock, a mutex defined in
-//!   `registry_lock.c`.
+//!   `registry_lock.c`, held by a `RegistryGuard`.
 //! - [`Contid`](contid::Contid)'s fields: `id`, `owner` and `parent` are
 //!   fixed at creation (`parent` counts as a hold on the parent, released
 //!   iteratively when the contid is dropped); `holds` is atomic and drops
-//!   from 1 to 0 only with the registry locked; `announced` is atomic and
+//!   from 1 to 0 only with the registry locked (`release_last_hold` takes
+//!   its guard); `announced` is atomic and
 //!   set once; `reservations` is atomic and rises only under a
 //!   hold; `retire_deferred` changes with the registry locked;
 //!   `audited_files` is under its own spinlock, a leaf lock taken in
