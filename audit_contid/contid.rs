@@ -38,7 +38,7 @@ use kernel::{
     prelude::*,
     sync::{Arc, ArcBorrow, SpinLock},
     task::Task,
-    types::ARef,
+    types::{ARef, ForeignOwnable},
 };
 
 use crate::{
@@ -295,9 +295,11 @@ impl Hold {
         unsafe { ManuallyDrop::take(&mut this.contid) }
     }
 
-    /// Turns the hold into a raw pointer for a task's slot.
+    /// Turns the hold into the handle C keeps (a task's slot, a syscall's
+    /// signal target): the object's reference as `ForeignOwnable` makes
+    /// it, and its hold.
     pub(crate) fn into_raw(self) -> *mut bindings::audit_contid {
-        Arc::into_raw(self.into_arc()).cast_mut().cast()
+        self.into_arc().into_foreign().cast_mut().cast()
     }
 
     /// Takes back a hold that [`Hold::into_raw`] turned into `raw`.
@@ -306,11 +308,33 @@ impl Hold {
     ///
     /// `raw` must come from [`Hold::into_raw`] and not have been taken back.
     pub(crate) unsafe fn from_raw(raw: *mut bindings::audit_contid) -> Hold {
-        // SAFETY: by the function's safety requirements, `raw` owns a
-        // reference made by `Arc::into_raw`.
-        let contid = unsafe { Arc::from_raw(raw.cast::<Contid>()) };
+        // SAFETY: by the function's safety requirements, `raw` came from
+        // `Arc::into_foreign` and owns that reference.
+        let contid = unsafe { Arc::<Contid>::from_foreign(raw.cast_const().cast()) };
         Hold {
             contid: ManuallyDrop::new(contid),
+        }
+    }
+
+    /// Leaves the hold to the registry, whose reference keeps the object:
+    /// a synthetic id's, which no task has.
+    #[cfg(CONFIG_AUDIT_CONTID_BENCH)]
+    pub(crate) fn leave_to_registry(self) {
+        drop(self.into_arc());
+    }
+
+    /// Takes back the hold that [`Hold::leave_to_registry`] left on
+    /// `contid`.
+    ///
+    /// # Safety
+    ///
+    /// `contid` must have such a hold, not taken back yet.
+    #[cfg(CONFIG_AUDIT_CONTID_BENCH)]
+    pub(crate) unsafe fn take_back_from_registry(contid: ArcBorrow<'_, Contid>) -> Hold {
+        // INVARIANT: no hold is added; the one left to the registry is
+        // taken back, with a reference of its own.
+        Hold {
+            contid: ManuallyDrop::new(contid.into()),
         }
     }
 

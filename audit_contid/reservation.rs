@@ -28,7 +28,9 @@ use core::{
     ffi::{c_char, c_uint},
     fmt,
 };
-use kernel::{alloc::flags::GFP_ATOMIC, audit::Context, bindings, sync::Arc};
+use kernel::{
+    alloc::flags::GFP_ATOMIC, audit::Context, bindings, sync::Arc, types::ForeignOwnable,
+};
 
 use crate::{
     contid::Contid, decisions::record::write_chain, log, registry::Registry,
@@ -49,7 +51,7 @@ pub(crate) extern "C" fn audit_contid_reserve_current() -> *mut bindings::audit_
         // being dropped meanwhile.
         contid.chain().for_each(Contid::reserve);
         let contid: Arc<Contid> = contid.into();
-        Arc::into_raw(contid).cast_mut().cast()
+        contid.into_foreign().cast_mut().cast()
     })
     .unwrap_or(core::ptr::null_mut())
 }
@@ -74,8 +76,8 @@ pub(crate) unsafe extern "C" fn audit_contid_unreserve(
         return;
     }
     // SAFETY: by the function's requirements, `reservation` owns a reference
-    // made by `Arc::into_raw` in `audit_contid_reserve_current`.
-    let contid = unsafe { Arc::from_raw(reservation.cast::<Contid>().cast_const()) };
+    // made by `Arc::into_foreign` in `audit_contid_reserve_current`.
+    let contid = unsafe { Arc::<Contid>::from_foreign(reservation.cast_const().cast()) };
     for reserved in contid.chain() {
         Registry::release_reservation(reserved, may_sleep);
     }
@@ -101,7 +103,7 @@ pub(crate) unsafe extern "C" fn audit_contid_reservation_text(
     }
     // SAFETY: the handle owns a reference to the object (see above), kept
     // by the caller for this call.
-    let contid = unsafe { &*reservation.cast::<Contid>() };
+    let contid = unsafe { Arc::<Contid>::borrow(reservation.cast()) };
     let mut out = CBuffer {
         buf: buf.cast(),
         size,
@@ -134,10 +136,10 @@ pub(crate) unsafe extern "C" fn audit_contid_log_reservation(
     }
     // SAFETY: the handle owns a reference to the object (see above), kept
     // by the caller for this call.
-    let contid = unsafe { &*reservation.cast::<Contid>() };
+    let contid = unsafe { Arc::<Contid>::borrow(reservation.cast()) };
     // SAFETY: `ctx` is valid for this call, by the function's requirements.
     let ctx = unsafe { Context::from_raw(ctx) };
-    log::container_id(ctx, GFP_ATOMIC, record, contid)
+    log::container_id(ctx, GFP_ATOMIC, record, &contid)
 }
 
 /// A C buffer that takes the first `size` bytes of the text written to it

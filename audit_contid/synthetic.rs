@@ -13,10 +13,8 @@
 //! as containers with a task there: `make bench` times the fork and exit
 //! of a container's task in a namespace shared with 10,000 containers.
 
-use core::ptr;
 use kernel::{
     alloc::flags::GFP_KERNEL,
-    bindings,
     error::code::{EEXIST, ENOENT},
     rbtree::RBTreeNodeReservation,
 };
@@ -46,7 +44,7 @@ pub(crate) extern "C" fn audit_contid_synthetic_add(id: u64) -> core::ffi::c_int
     let hold = Hold::first(contid.clone(), None);
     registry.insert(node, contid);
     // `audit_contid_synthetic_remove` takes it back from the registry.
-    let _ = hold.into_raw();
+    hold.leave_to_registry();
     0
 }
 
@@ -58,20 +56,18 @@ pub(crate) extern "C" fn audit_contid_synthetic_add(id: u64) -> core::ffi::c_int
 /// taken out since.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn audit_contid_synthetic_remove(id: u64) {
-    let raw = {
+    let hold = {
         let mut registry = Registry::lock();
         match registry.lookup(id, None) {
-            (_, Some(contid)) => ptr::from_ref::<Contid>(&contid)
-                .cast_mut()
-                .cast::<bindings::audit_contid>(),
+            // SAFETY: by the function's safety requirements the registered
+            // object is the one `audit_contid_synthetic_add` left its hold
+            // to, not taken back; that hold kept it registered until now.
+            (_, Some(contid)) => unsafe { Hold::take_back_from_registry(contid) },
             (_, None) => return,
         }
     };
-    // SAFETY: by the function's safety requirements the registered object
-    // is the one whose hold `audit_contid_synthetic_add` turned into a raw
-    // pointer (the same address as `raw`), and it has not been taken back;
-    // that hold also keeps it registered until now.
-    unsafe { Hold::from_raw(raw) }.release_quietly();
+    // Released with the registry unlocked: the last hold takes the lock.
+    hold.release_quietly();
 }
 
 /// Counts the synthetic `id` as a container with one task in the current

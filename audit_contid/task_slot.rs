@@ -15,8 +15,9 @@ use core::{
 };
 use kernel::{
     bindings,
-    sync::{rcu, ArcBorrow},
+    sync::{rcu, Arc, ArcBorrow},
     task::Task,
+    types::ForeignOwnable,
 };
 
 use crate::{
@@ -54,8 +55,8 @@ pub(crate) unsafe fn slot_contid<'a>(
         return None;
     }
     // SAFETY: a non-null slot holds a reference made by `Hold::into_raw`
-    // (`Arc::into_raw`), alive for `'a` by the function's requirements.
-    Some(unsafe { ArcBorrow::from_raw(slot.cast::<Contid>()) })
+    // (`Arc::into_foreign`), alive for `'a` by the function's requirements.
+    Some(unsafe { Arc::<Contid>::borrow(slot.cast_const().cast()) })
 }
 
 impl TaskLockGuard<'_> {
