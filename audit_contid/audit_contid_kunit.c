@@ -98,7 +98,7 @@ static void audit_contid_filter(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, contid);
 	KUNIT_EXPECT_TRUE(test, audit_contid_filter_match(contid, id));
 	KUNIT_EXPECT_FALSE(test, audit_contid_filter_match(contid, id + 1));
-	/* v11 matched ids that shared a hash bucket (id % 32). */
+	/* Not an id that shares a hash bucket (id % 32) with it. */
 	KUNIT_EXPECT_FALSE(test, audit_contid_filter_match(contid, id + 32));
 	KUNIT_EXPECT_FALSE(test, audit_contid_filter_match(contid,
 							   AUDIT_CID_UNSET));

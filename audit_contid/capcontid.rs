@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `/proc/PID/audit_capcontainerid`: reading and granting capcontid, the
-//! permission to manage contids that a privileged engine delegates (spec
-//! §1.5, §2.2). What a grant may do is decided in [`grant`]; here the
+//! permission to manage contids that a privileged engine delegates. What
+//! a grant may do is decided in [`grant`]; here the
 //! facts are gathered and the SET_CAPCONTID record is logged, after the
 //! locks are released.
 

@@ -2,7 +2,7 @@
 
 //! Network-namespace membership: which containers have tasks in each
 //! network namespace, for the records of packets (NETFILTER_PKT), which
-//! have no task behind them (spec §1.6, §6).
+//! have no task behind them.
 //!
 //! Each namespace has a [`NetnsMembers`] list (kept in its `struct
 //! audit_net`, kernel/audit.c): one [`Member`] per contid with tasks in it,
@@ -20,8 +20,8 @@
 //! child's before anyone can see it), and the count changes under the
 //! same lock, so the two always agree. The leaving half of exit is done
 //! there too, before `exit_task_namespaces()` (which then sees no contid),
-//! and a failed fork never counted its child: the last posted series
-//! counted both of those wrong (spec §6).
+//! and a failed fork never counted its child, so nothing is uncounted
+//! twice.
 //!
 //! # Locking
 //!

@@ -126,7 +126,7 @@ fn set_contid(target: &Task, value: u64, privilege: Privilege) -> Result {
 
     // What a new container needs, allocated with no lock held; used only
     // if the registry rung says `Create`. It is nested in the writer's
-    // container (spec §1.4), which the writer's own slot holds: the
+    // container, which the writer's own slot holds: the
     // writer has a child (its target's ancestry), so no set replaces it.
     let mut parent = current_hold();
     let writer_depth = parent.as_ref().map_or(0, |parent| parent.chain().count());

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What an audit rule's `contid` field matches (spec §5).
+//! What an audit rule's `contid` field matches.
 //!
 //! `contid=X` matches a task whose chain (its own contid and every contid
 //! it is nested in) contains X; `contid=unset` matches a task without a

@@ -1,16 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `/proc/PID/audit_capcontainerid`: granting capcontid, the delegated
-//! permission to manage contids (spec §1.5, §2.2).
+//! permission to manage contids.
 //!
 //! A grant is decided like a set, privilege first and with no lock: the
 //! granter needs `CAP_AUDIT_CONTROL` in the initial user namespace or a
-//! capcontid of its own, in whatever user namespace it runs. (The last C
-//! series checked only writers in the initial namespace, so anyone could
-//! make a user namespace and grant itself the right; and it checked the
-//! tree first. Privilege first keeps an unprivileged writer away from
-//! `tasklist_lock`.) Then the target must be a strict descendant of the
-//! granter.
+//! capcontid of its own, in whatever user namespace it runs: a capability
+//! of a user namespace of its own would let anyone grant itself the right.
+//! Privilege first keeps an unprivileged writer away from `tasklist_lock`.
+//! Then the target must be a strict descendant of the granter.
 //!
 //! capcontid is not inherited: a forked task starts without it, so an
 //! engine grants it to each helper it means to trust.
@@ -18,8 +16,8 @@
 use super::ladder::{Privilege, SetError};
 use super::parse::{parse_decimal, ParseError};
 
-/// Parses what a user wrote: `0` or `1` (spec: other values are refused,
-/// unlike the last C series, which stored any `u32`). Numbers beyond
+/// Parses what a user wrote: `0` or `1`; other values are refused, so
+/// that a flag reads back as what was written. Numbers beyond
 /// `u32` are `ERANGE`, as `kstrtou32_from_user` says; other numbers and
 /// malformed text are `EINVAL`.
 pub(crate) fn parse_capcontid(input: &[u8]) -> Result<bool, ParseError> {

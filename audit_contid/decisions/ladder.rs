@@ -4,9 +4,9 @@
 //!
 //! Decides whether a parsed value may be given to the target task, and if
 //! so whether it starts a new container or adds the target to a live
-//! container of the writer (spec §2.1, steps 2 to 7). The checks run in the
-//! spec's order because the first failing one picks the errno that
-//! userspace and the audit testsuite expect.
+//! container of the writer. The checks run in a fixed order because the
+//! first failing one picks the errno that userspace and the audit
+//! testsuite expect.
 //!
 //! The ladder is split by what each rung needs to know, so the kernel can
 //! climb it with as few locks as possible:
@@ -31,7 +31,7 @@ use super::CONTID_UNSET;
 pub(crate) enum Privilege {
     /// `CAP_AUDIT_CONTROL` in the initial user namespace.
     AuditControl,
-    /// A non-zero capcontid (spec §1.5): the delegated permission of an
+    /// A non-zero capcontid: the delegated permission of an
     /// engine that may run in a user namespace, where it cannot have the
     /// capability of the initial one.
     Delegated,
@@ -88,7 +88,7 @@ pub(crate) struct TargetFacts {
     pub(crate) contid_owner_is_writer_ancestor: bool,
 }
 
-/// Who may use the requested value, if it is live (spec §1.3, §1.7).
+/// Who may use the requested value, if it is live.
 ///
 /// The owner is the thread that first set the value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,8 +100,9 @@ pub(crate) enum LiveOwner {
     /// Another thread, alive or not, owns it.
     Other,
     /// The container's last task has left, and its drop record is not in
-    /// the log yet (or auditd has not fetched its signal info, spec §1.7):
-    /// nobody may use the value, not even its owner.
+    /// the log yet (or auditd has not fetched its signal info): nobody may
+    /// use the value, not even its owner, so that no record names two
+    /// containers by one id.
     Dropping,
 }
 
@@ -166,7 +167,7 @@ impl SetError {
 }
 
 /// Whether the writer may give a target that already has a contid a
-/// different one, as a nested orchestrator (spec §1.4): it is not the
+/// different one, as a nested orchestrator: it is not the
 /// owner of the target's contid, and that owner is an ancestor of the
 /// writer. "Ancestor" is strict, by process: another thread of the owner's
 /// own process is the same orchestrator, not one nested in it.

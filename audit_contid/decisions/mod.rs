@@ -21,5 +21,5 @@ pub(crate) mod ladder;
 pub(crate) mod parse;
 pub(crate) mod record;
 
-/// The value that means "no contid"; it can never be written (spec §1.2).
+/// The value that means "no contid"; it can never be written.
 pub(crate) const CONTID_UNSET: u64 = u64::MAX;

@@ -9,7 +9,7 @@
 //! helper silently truncates writes longer than 66 bytes and stops at the
 //! first NUL, so `"1\x002"` would label a container 1; here such writes are
 //! refused, so a write is either exactly one number or an error and no audit
-//! record is made for it (spec §2.1).
+//! record is made for it.
 
 use super::errno::{EINVAL, ERANGE};
 

@@ -4,9 +4,8 @@
 //!
 //! Decides how contids are spelled: record bodies (the text after
 //! `msg=audit(...): `) of CONTAINER_OP (1020), SET_CAPCONTID (1022) and
-//! CONTAINER_ID (1340), and the `/proc/PID/audit_containerid` read (spec
-//! §2.1, §3.2, §3.3, §3.5). Records print "no contid" as `-1`, procfs
-//! prints the raw unset number.
+//! CONTAINER_ID (1340), and the `/proc/PID/audit_containerid` read.
+//! Records print "no contid" as `-1`, procfs prints the raw unset number.
 //!
 //! Each record is a type that implements [`Display`]: the kernel hands it
 //! to the audit buffer as text the kernel made itself (numbers, `,^` and
@@ -20,7 +19,7 @@ use super::CONTID_UNSET;
 pub(crate) const UNSET_TEXT: &str = "-1";
 
 /// Writes a contid and the chain of contids it is nested in, innermost
-/// first, as `own[,^parent[,^grandparent...]]` (spec §1.4, §3.3).
+/// first, as `own[,^parent[,^grandparent...]]`.
 ///
 /// An empty chain prints [`UNSET_TEXT`].
 pub(crate) fn write_chain<W: Write, I: IntoIterator<Item = u64>>(
@@ -217,7 +216,7 @@ impl Display for ListHead {
 }
 
 /// One entry of a network namespace's list: a contid chain, behind a comma
-/// unless it is the first of its record (spec §3.3: `contid=2,^1,3,^1`).
+/// unless it is the first of its record (`contid=2,^1,3,^1`).
 pub(crate) struct ListEntry<I> {
     /// Whether it starts the record's list.
     pub(crate) first: bool,
