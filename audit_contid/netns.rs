@@ -26,9 +26,9 @@
 //! # Locking
 //!
 //! - A list changes (a member added, unlinked, or its count changed) only
-//!   with its spinlock held, and interrupts off ([`IrqsOff`]). The lock is
-//!   taken inside `task_lock` and `tasklist_lock`, and nothing is taken
-//!   inside it. Under it, writers find a container's member through an
+//!   with its spinlock held, and interrupts off ([`IrqsOffGuard`], which
+//!   [`NetnsMembers::lock_writers`] asks for). The lock is taken inside
+//!   `task_lock` and `tasklist_lock`, and nothing is taken inside it. Under it, writers find a container's member through an
 //!   index (a tree by the contid's address), so a fork, exit or setns in a
 //!   namespace shared by thousands of containers (host networking) holds
 //!   these locks for O(log n), not for a walk of the list.
@@ -74,7 +74,10 @@ use kernel::{
     bindings, c_str, new_spinlock,
     prelude::*,
     rbtree::{RBTree, RBTreeNodeReservation},
-    sync::{rcu, Arc, ArcBorrow, SpinLock},
+    sync::{
+        lock::{spinlock::SpinLockBackend, Guard},
+        rcu, Arc, ArcBorrow, SpinLock,
+    },
     types::Opaque,
 };
 
@@ -325,24 +328,24 @@ impl core::ops::Deref for Rendered<'_> {
 /// never be held with interrupts on (a CPU holding it could be
 /// interrupted into a `read_lock(&tasklist_lock)` that waits for a writer
 /// spinning on it).
-struct IrqsOff {
+struct IrqsOffGuard {
     flags: usize,
     /// Restored on the CPU that saved them.
     _not_send: PhantomData<*mut ()>,
 }
 
-impl IrqsOff {
+impl IrqsOffGuard {
     fn new() -> Self {
         // SAFETY: no preconditions; restored in `drop`.
         let flags = unsafe { bindings::audit_contid_irq_save() } as usize;
-        IrqsOff {
+        IrqsOffGuard {
             flags,
             _not_send: PhantomData,
         }
     }
 }
 
-impl Drop for IrqsOff {
+impl Drop for IrqsOffGuard {
     fn drop(&mut self) {
         // SAFETY: the flags saved in `new`, on this CPU.
         unsafe { bindings::audit_contid_irq_restore(self.flags as _) };
@@ -389,6 +392,12 @@ impl<'a> Iterator for Members<'a> {
 }
 
 impl NetnsMembers {
+    /// Locks the list for a change. Only with interrupts off (`_irqs`):
+    /// the lock is taken inside `tasklist_lock`.
+    fn lock_writers<'a>(&'a self, _irqs: &'a IrqsOffGuard) -> Guard<'a, Writers, SpinLockBackend> {
+        self.writers.lock()
+    }
+
     /// The members, most recently added first, while `rcu` is held.
     fn members<'a>(&'a self, rcu: &'a rcu::Guard) -> Members<'a> {
         let head = self.head.get();
@@ -603,8 +612,8 @@ pub(crate) unsafe fn enter(
     // SAFETY: by the function's requirements.
     if let Some(list) = unsafe { list_of(task) } {
         let counted = {
-            let _irqs = IrqsOff::new();
-            let mut writers = list.writers.lock();
+            let irqs = IrqsOffGuard::new();
+            let mut writers = list.lock_writers(&irqs);
             list.count_in(&mut writers, contid, spare)
         };
         // SAFETY: by the function's requirements.
@@ -630,8 +639,8 @@ pub(crate) unsafe fn leave(task: *mut bindings::task_struct, contid: &Contid) ->
     let Some(list) = (unsafe { list_of(task) }) else {
         return false;
     };
-    let _irqs = IrqsOff::new();
-    let mut writers = list.writers.lock();
+    let irqs = IrqsOffGuard::new();
+    let mut writers = list.lock_writers(&irqs);
     list.count_out(&mut writers, contid)
 }
 
@@ -643,8 +652,8 @@ pub(crate) fn count_synthetic(contid: ArcBorrow<'_, Contid>) -> Result {
     let mut spare = Some(SpareMember::new(GFP_KERNEL)?);
     // SAFETY: the current task is valid, and keeps its namespace.
     let list = unsafe { list_of(bindings::get_current()) }.ok_or(EINVAL)?;
-    let _irqs = IrqsOff::new();
-    let mut writers = list.writers.lock();
+    let irqs = IrqsOffGuard::new();
+    let mut writers = list.lock_writers(&irqs);
     if list.count_in(&mut writers, contid, &mut spare) {
         Ok(())
     } else {
@@ -658,8 +667,8 @@ pub(crate) fn count_synthetic(contid: ArcBorrow<'_, Contid>) -> Result {
 pub(crate) fn uncount_synthetic(contid: &Contid) {
     // SAFETY: the current task is valid, and keeps its namespace.
     if let Some(list) = unsafe { list_of(bindings::get_current()) } {
-        let _irqs = IrqsOff::new();
-        let mut writers = list.writers.lock();
+        let irqs = IrqsOffGuard::new();
+        let mut writers = list.lock_writers(&irqs);
         list.count_out(&mut writers, contid);
     }
 }
@@ -703,16 +712,16 @@ pub(crate) unsafe extern "C" fn audit_contid_netns_switch(
         // No list (audit disabled at boot): nothing to count in.
         None => true,
         Some(to) => {
-            let _irqs = IrqsOff::new();
-            let mut writers = to.writers.lock();
+            let irqs = IrqsOffGuard::new();
+            let mut writers = to.lock_writers(&irqs);
             // Under a spinlock: allocates atomically if `to` needs a member.
             to.count_in(&mut writers, contid, &mut None)
         }
     };
     uncounted.store(!counted_in_to, Ordering::Relaxed);
     if let (Some(from), true) = (from, counted_in_from) {
-        let _irqs = IrqsOff::new();
-        let mut writers = from.writers.lock();
+        let irqs = IrqsOffGuard::new();
+        let mut writers = from.lock_writers(&irqs);
         // The task stays in its container, whose hold it keeps: a member
         // unlinked here needs no grace period before anything but its
         // freeing.
