@@ -45,8 +45,10 @@ CAP = int(os.environ.get("CONTID_FAILNTH_CAP", "200"))
 DENSE = int(os.environ.get("CONTID_FAILNTH_DENSE", "60"))
 SAMPLES = int(os.environ.get("CONTID_FAILNTH_SAMPLES", "12"))
 COUNTING = 1000000
-# Passes over the op=ctr record's window when the climb lost no record.
+# Passes over the op=ctr record's window when the climb lost no record,
+# and at most so many runs in all (a wide window takes fewer passes).
 RECORD_RETRIES = 8
+RECORD_RETRY_RUNS = 60
 # CONTID_FAILNTH_VERBOSE=1: one line per N.
 VERBOSE = os.environ.get("CONTID_FAILNTH_VERBOSE") == "1"
 T0 = time.monotonic()
@@ -803,6 +805,8 @@ def retry_record_window(sweep, lowest, logged):
     runs = 0
     for _ in range(RECORD_RETRIES):
         for n in window:
+            if runs == RECORD_RETRY_RUNS:
+                return f"{runs} runs over {window.start}..{window.stop - 1}"
             r = sweep.step(n)
             if r is None:
                 return None
