@@ -46,6 +46,12 @@ TOTAL = int(os.environ.get("CONTID_STRESS_OPS", "2000"))
 # is lost; at most PAUSE_MAX_S.
 PAUSE_S = 3.0
 PAUSE_MAX_S = 120.0
+# How long the workers of a phase may take, per operation of the phase:
+# they share the guest's CPU, so the bound grows with all their work.
+# The KASAN kernel beside another KASAN guest ran 10,000 operations in
+# more than 540 s (0.054 s each); 0.1 s each leaves twice that.
+WORKER_S_PER_OP = 0.1
+WORKER_MIN_S = 540.0
 W = 4
 STATS = "/proc/audit_contid_stats"
 PORT = 40000 + os.getpid() % 20000
@@ -233,7 +239,9 @@ def run_workers(phase, total, base, pause):
                 paused = time.monotonic() - stopped
                 auditctl("-b", str(saved["backlog_limit"]),
                          "--backlog_wait_time", str(saved["backlog_wait_time"]))
-        outputs = [w.communicate(timeout=540) for w in workers]
+        deadline = time.monotonic() + max(WORKER_MIN_S, WORKER_S_PER_OP * total)
+        outputs = [w.communicate(timeout=max(1.0, deadline - time.monotonic()))
+                   for w in workers]
     except BaseException:
         for w in workers:
             w.kill()
