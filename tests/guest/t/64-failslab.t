@@ -49,6 +49,9 @@ COUNTING = 1000000
 # and at most so many runs in all (a wide window takes fewer passes).
 RECORD_RETRIES = 8
 RECORD_RETRY_RUNS = 60
+# How far the climb goes past the first load that failed after its
+# constructor while no record was lost (each run takes seconds on KASAN).
+CLIMB_PAST_LOADS = 20
 # CONTID_FAILNTH_VERBOSE=1: one line per N.
 VERBOSE = os.environ.get("CONTID_FAILNTH_VERBOSE") == "1"
 T0 = time.monotonic()
@@ -799,9 +802,10 @@ def retry_record_window(sweep, lowest, logged):
         return "no retry"
     past = [r.n for r in sweep.runs
             if r.n > lowest and r.result == "ENOMEM" and not constructor_failed(r)]
-    if not past:
-        return "no retry (no load failed after its constructor)"
-    window = range(lowest + 1, min(past) + 2)
+    # Without one above the constructor's last failure (the calls moved
+    # during the climb), up to where the climb stopped.
+    stop = min(past) if past else max(r.n for r in sweep.runs)
+    window = range(lowest + 1, stop + 2)
     runs = 0
     for _ in range(RECORD_RETRIES):
         for n in window:
@@ -875,12 +879,21 @@ def dm_driver(loop):
         bottom, n = n, end - 1
         # 300: on the KASAN kernel the record came 33 calls past the
         # estimate; a run that climbs further has found nothing to show.
+        # Nor does one that goes on CLIMB_PAST_LOADS calls past the first
+        # load that failed after its constructor with no record lost (the
+        # record was logged in it): the record moved under the climb,
+        # which retry_record_window() runs again.
+        first_after = None
         while (n + 1 < min(total, end + 300) and
+               (first_after is None or logged or n - first_after < CLIMB_PAST_LOADS) and
                (n < end + 10 or not logged or n - max(logged) < 3)):
             n += 1
             r = sweep.step(n)
             if r is None:
                 return
+            if (first_after is None and r.result == "ENOMEM" and not r.lost and
+                    not constructor_failed(r)):
+                first_after = n
             if r.lost:
                 logged.append(n)
             elif constructor_failed(r) and not logged:
