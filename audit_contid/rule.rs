@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The audit rule field `contid`: the match on a task, for
-//! `audit_filter_rules()` and `audit_filter()` (patch 0010).
+//! `audit_filter_rules()` and `audit_filter()` (patch 0009).
 
 use core::iter;
 use kernel::bindings;

@@ -682,7 +682,7 @@ def one_kill(sweep, n, base):
             missing += (expect(sweep, r, syscalls, 1, "SYSCALL") +
                         expect(sweep, r, objs, delivered, "OBJ_PID") +
                         # A target's CONTAINER_ID is logged only with
-                        # its OBJ_PID (patch 0022): a lost OBJ_PID takes
+                        # its OBJ_PID (patch 0012): a lost OBJ_PID takes
                         # it along, one loss for the two.
                         expect(sweep, r, cids, 1 + len(objs), "CONTAINER_ID") +
                         expect(sweep, r, titles, 1, "PROCTITLE"))
