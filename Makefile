@@ -12,7 +12,7 @@ export KSRC
 
 .PHONY: all demo check check-debug check-kasan check-kcsan deps userspace kernel kernel-debug \
 	kernel-baseline kernel-contid-off host-test fuzz lint guest-test stress \
-	audit-testsuite bench shell clean distclean
+	audit-testsuite bench series shell clean distclean
 
 all: kernel
 
@@ -93,6 +93,12 @@ check-kcsan: userspace
 # instruction-count timing: one table of ratios, and a plot.
 bench: userspace kernel kernel-baseline kernel-contid-off
 	tests/bench/compare
+
+# The project as an upstream-style series for a vanilla 6.12.y
+# (.cache/series/out/): the patches with the files they introduce, and
+# a cover letter.
+series: deps
+	scripts/series
 
 shell: userspace kernel
 	scripts/vm --shell
