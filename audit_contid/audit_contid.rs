@@ -9,39 +9,56 @@
 //!
 //! # Where things live
 //!
+//! Each entry says, after "uses", which of the crate's modules it calls.
+//! They form no cycle but that of the object, its registry and its
+//! records (`contid`, `registry`, `log`).
+//!
+//! - [`exports`]: the C boundary, every entry point of
+//!   `include/linux/audit_contid.h`; raw pointers become safe types there
+//!   and nowhere else. Uses the modules below that C reaches.
 //! - [`decisions`]: what a write means, whether it is allowed, the text of
 //!   the records and what a rule matches, in `core`-only code that the host
-//!   tests compile too;
-//! - [`contid`]: the contid object, its nesting chain, and the holds that
-//!   decide when it is dropped;
+//!   tests compile too. Uses nothing.
+//! - [`contid`]: the contid object, its nesting chain, the holds that
+//!   decide when it is dropped, and the files its tasks audited. Uses
+//!   `registry`, `log`, `ima`, `stats`.
 //! - [`registry`]: the live ids and their objects, reached only through
 //!   its lock's guard (`RegistryGuard`), which the contid fields that the
-//!   lock orders also ask for;
+//!   lock orders also ask for. Uses `contid`.
+//! - [`log`]: the records. Uses `contid`.
 //! - [`task_slot`]: `task_struct->audit_contid`: inherit at fork, leave at
 //!   exit, install by a set (replacing a nested one) and take back from a
-//!   task found exiting;
+//!   task found exiting. Uses `contid`, `netns`, `task_tree`.
 //! - [`task_tree`]: the process tree as the ladder sees it, and the task
 //!   locks; the task accessors it builds on (`Task::is_exiting`, the slot,
 //!   `TasklistReadGuard` and `UnreapedTask`, the walk up the tree) are in
-//!   the kernel crate, `rust/kernel/audit/task.rs`;
-//! - [`error`]: the kernel side's errors, typed until the C boundary;
-//! - [`opener`]: who opened a `/proc` file, and what that lets it do;
-//! - [`proc`]: `/proc/PID/audit_containerid`, read and write (the set path);
+//!   the kernel crate, `rust/kernel/audit/task.rs`. Uses `contid`.
+//! - [`error`]: the kernel side's errors, typed until the C boundary. Uses
+//!   `decisions`.
+//! - [`opener`]: who opened a `/proc` file, what that lets it do, and the
+//!   `read()` and `write()` every file of the subsystem shares. Uses
+//!   `decisions`.
+//! - [`proc`]: `/proc/PID/audit_containerid`, read and write (the set
+//!   path). Uses `contid`, `registry`, `task_slot`, `task_tree`, `netns`,
+//!   `log`, `error`.
 //! - [`capcontid`]: `/proc/PID/audit_capcontainerid`, the delegated
-//!   permission;
+//!   permission. Uses `task_tree`, `log`.
 //! - [`targets`]: the contids of signal and ptrace targets, held for the
-//!   records at the end of the event;
+//!   records at the end of the event. Uses `contid`, `task_tree`.
 //! - [`reservation`]: a container's id kept after it has gone, for auditd
-//!   (the task that signalled it) and for the device mappings it made;
+//!   (the task that signalled it) and for the device mappings it made.
+//!   Uses `contid`, `registry`.
 //! - [`netns`]: which containers have tasks in each network namespace,
-//!   and its list as the records of packets spell it;
-//! - [`ima`]: the files each container has audited, for IMA's `audit`
-//!   action;
-//! - [`log`]: the records;
-//! - [`rule`]: the audit rule field `contid`;
+//!   and its list as the records of packets spell it. Uses `contid`,
+//!   `task_tree`, `stats`.
+//! - [`ima`]: the set of files a container has audited, for IMA's `audit`
+//!   action. Uses nothing.
+//! - [`rule`]: the audit rule field `contid`. Uses `contid`.
 //! - [`stats`] and `synthetic` (`CONFIG_AUDIT_CONTID_BENCH`): counts of
-//!   live objects for the stress tests, and live ids without tasks for
-//!   timing a set with a million live ids (`make bench`).
+//!   live objects for the stress tests (uses nothing), and live ids
+//!   without tasks for timing a set with a million live ids, `make bench`
+//!   (uses `contid`, `registry`, `netns`; its own entry points, as the
+//!   KUnit hooks have).
 //!
 //! C sees only opaque handles and the entry points declared in
 //! `include/linux/audit_contid.h`; the call sites are the patch series in
@@ -94,6 +111,7 @@ mod capcontid;
 mod contid;
 mod decisions;
 mod error;
+mod exports;
 mod ima;
 mod log;
 mod netns;

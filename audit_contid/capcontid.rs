@@ -6,10 +6,7 @@
 //! facts are gathered and the SET_CAPCONTID record is logged, after the
 //! locks are released.
 
-use core::{
-    ffi::c_char,
-    sync::atomic::{AtomicBool, Ordering},
-};
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::{
     bindings,
     error::{code::ESRCH, Result},
@@ -17,9 +14,8 @@ use kernel::{
 };
 
 use crate::{
-    decisions::{grant, record::SetCapcontid},
+    decisions::{grant, ladder::Privilege, record::SetCapcontid},
     log,
-    opener::{opener_privilege, read_text, write_value},
     task_tree::{TaskLockGuard, TasklistReadGuard},
 };
 
@@ -33,16 +29,10 @@ fn capcontid(task: &Task) -> &AtomicBool {
 
 /// Grants or withdraws capcontid on `target` for the writer, the current
 /// task, whose file was opened with `privilege`; logs SET_CAPCONTID.
-///
-/// # Safety
-///
-/// `file` must be the open file.
-unsafe fn set_capcontid(target: &Task, requested: bool, file: *mut bindings::file) -> Result {
+pub(crate) fn set_capcontid(target: &Task, requested: bool, privilege: Privilege) -> Result {
     let writer = kernel::current!();
     let opid = target.tgid_nr();
     let flag = capcontid(target);
-    // SAFETY: `file` is the open file, by the caller's caller.
-    let privilege = unsafe { opener_privilege(file) };
 
     // Privilege first, with no lock; then the tree, under its lock.
     let outcome = grant::check_granter(privilege).and_then(|()| {
@@ -73,61 +63,12 @@ unsafe fn set_capcontid(target: &Task, requested: bool, file: *mut bindings::fil
     result
 }
 
-/// `write()` of `/proc/PID/audit_capcontainerid`; `task` is null if gone.
-///
-/// # Safety
-///
-/// `file` must be the open file; `task` null or a task the caller holds a
-/// reference on; `buf` a user pointer to `count` bytes; `ppos` a valid
-/// file position.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn audit_capcontid_proc_write(
-    file: *mut bindings::file,
-    task: *mut bindings::task_struct,
-    buf: *const c_char,
-    count: usize,
-    ppos: *mut bindings::loff_t,
-) -> isize {
-    // SAFETY: `buf` and `ppos` are valid by the caller's guarantee.
-    unsafe {
-        write_value(
-            task,
-            buf,
-            count,
-            ppos,
-            grant::parse_capcontid,
-            |requested, task| {
-                // SAFETY: `file` is the open file.
-                set_capcontid(task, requested, file)
-            },
-        )
-    }
-}
-
-/// `read()` of `/proc/PID/audit_capcontainerid`: `0` or `1`, no newline.
-///
-/// # Safety
-///
-/// `file` must be the open file; `task` a task the caller holds a
-/// reference on; `buf` a user pointer to `count` bytes; `ppos` a valid
-/// file position.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn audit_capcontid_proc_read(
-    file: *mut bindings::file,
-    task: *mut bindings::task_struct,
-    buf: *mut c_char,
-    count: usize,
-    ppos: *mut bindings::loff_t,
-) -> isize {
-    // SAFETY: the caller's guarantees, which include `read_text`'s.
-    unsafe {
-        read_text(file, buf, count, ppos, || {
-            // SAFETY: the caller holds a reference on `task` for the call.
-            if capcontid(Task::from_raw(task)).load(Ordering::Relaxed) {
-                b"1"
-            } else {
-                b"0"
-            }
-        })
+/// What a read of `/proc/PID/audit_capcontainerid` shows for `task`: `0`
+/// or `1`, no newline.
+pub(crate) fn proc_text(task: &Task) -> &'static [u8] {
+    if capcontid(task).load(Ordering::Relaxed) {
+        b"1"
+    } else {
+        b"0"
     }
 }

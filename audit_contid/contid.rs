@@ -36,6 +36,7 @@ use kernel::{
     alloc::flags::GFP_KERNEL,
     bindings, new_spinlock,
     prelude::*,
+    rbtree::RBTreeNodeReservation,
     sync::{Arc, ArcBorrow, SpinLock},
     task::Task,
     types::{ARef, ForeignOwnable},
@@ -222,9 +223,28 @@ impl Contid {
         self.retire_deferred.store(true, Ordering::Relaxed);
     }
 
-    /// The files its tasks audited ([`ima`](crate::ima)).
-    pub(crate) fn audited_files(&self) -> (&SpinLock<AuditedFiles>, &AtomicU16) {
-        (&self.audited_files, &self.audited_count)
+    /// Whether its tasks audited the file with key `file_key`
+    /// ([`ima`](crate::ima)). One whose `op=set` record is not in the log
+    /// yet audited none: its tasks' records named no container.
+    pub(crate) fn has_audited_file(&self, file_key: u64) -> bool {
+        self.is_announced() && self.audited_files.lock().contains(file_key)
+    }
+
+    /// Notes that its tasks audited the file with key `file_key`, in
+    /// `spare`'s node; returns the node if it was not used, to be freed
+    /// after the lock. One not announced yet notes nothing: its record
+    /// named no container, so the file is audited again once it is.
+    pub(crate) fn note_audited_file(
+        &self,
+        file_key: u64,
+        spare: RBTreeNodeReservation<u64, ()>,
+    ) -> Option<RBTreeNodeReservation<u64, ()>> {
+        if !self.is_announced() {
+            return Some(spare);
+        }
+        self.audited_files
+            .lock()
+            .insert(&self.audited_count, file_key, spare)
     }
 
     /// Whether the drop record is in the log and the id may be retired as

@@ -14,17 +14,15 @@
 //! keys, forgetting the lowest (the file armed longest ago, which it may
 //! then audit once more), and frees them all when it is dropped.
 //!
-//! Both entry points run in the task's exec or open, under the file's
-//! `iint->mutex`, so the two calls for one file are not interleaved with
-//! another task's.
+//! Both entry points (`audit_contid_file_audited` and
+//! `audit_contid_note_file_audited`, which ask the current task's
+//! contid's [`has_audited_file`](crate::contid::Contid::has_audited_file)
+//! and [`note_audited_file`](crate::contid::Contid::note_audited_file))
+//! run in the task's exec or open, under the file's `iint->mutex`, so the
+//! two calls for one file are not interleaved with another task's.
 
 use core::sync::atomic::{AtomicU16, Ordering};
-use kernel::{
-    alloc::flags::GFP_KERNEL,
-    rbtree::{RBTree, RBTreeNodeReservation},
-};
-
-use crate::task_slot::with_current_contid;
+use kernel::rbtree::{RBTree, RBTreeNodeReservation};
 
 /// How many files a container remembers having audited.
 pub(crate) const AUDITED_FILES_MAX: usize = 1024;
@@ -49,13 +47,14 @@ impl AuditedFiles {
         }
     }
 
-    fn contains(&self, key: u64) -> bool {
+    /// Whether `key` is one of them.
+    pub(crate) fn contains(&self, key: u64) -> bool {
         self.keys.get(&key).is_some()
     }
 
     /// Adds `key` in `spare`'s node, or in the node of the lowest key if
     /// full; returns `spare` if it was not used.
-    fn insert(
+    pub(crate) fn insert(
         &mut self,
         count: &AtomicU16,
         key: u64,
@@ -86,35 +85,4 @@ impl AuditedFiles {
         count.store(0, Ordering::Relaxed);
         core::mem::replace(self, AuditedFiles::new())
     }
-}
-
-/// Whether the current task's container has audited the file with key
-/// `file_key` (from `ima_contid_key()`). A task whose contid is not
-/// announced yet counts as not having audited it.
-#[no_mangle]
-pub(crate) extern "C" fn audit_contid_file_audited(file_key: u64) -> bool {
-    with_current_contid(|contid| {
-        contid.is_announced() && contid.audited_files().0.lock().contains(file_key)
-    })
-    .unwrap_or(false)
-}
-
-/// Notes that the current task's container has audited the file with key
-/// `file_key`. Without memory it notes nothing, and the file is audited
-/// again next time. Nor does a container whose `op=set` record is not in
-/// the log yet: its record named no container, so the file is audited
-/// again once it is announced.
-#[no_mangle]
-pub(crate) extern "C" fn audit_contid_note_file_audited(file_key: u64) {
-    let Ok(spare) = RBTreeNodeReservation::new(GFP_KERNEL) else {
-        return;
-    };
-    // Whatever was not used is freed here, after the lock.
-    let _unused = with_current_contid(|contid| {
-        if !contid.is_announced() {
-            return Some(spare);
-        }
-        let (files, count) = contid.audited_files();
-        files.lock().insert(count, file_key, spare)
-    });
 }

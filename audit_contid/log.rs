@@ -14,18 +14,13 @@
 
 use core::ffi::c_uint;
 use kernel::{
-    alloc::{
-        flags::{GFP_ATOMIC, GFP_KERNEL},
-        Flags,
-    },
+    alloc::{flags::GFP_KERNEL, Flags},
     audit::{self, record_type, AuditBuffer, Context, TrustedText},
-    bindings,
 };
 
 use crate::{
     contid::Contid,
     decisions::record::{ContainerId, OpDrop, OpSet, SetCapcontid},
-    task_slot::{current_hold, with_current_contid},
 };
 
 // SAFETY: the records print only decimal numbers, `-1`, `,^` and fixed
@@ -85,37 +80,6 @@ pub(crate) fn op_drop(opid: i32, contid: &Contid) {
         opid,
         dropped_chain: contid.nesting_ids(),
     });
-}
-
-/// Called at the end of an audited syscall or io_uring operation of a task
-/// with a contid, or for its user message: logs the CONTAINER_ID record
-/// number `record` of the event, if its contid is announced, and says
-/// whether it logged it (so the C side puts `record=<n>` on the record it
-/// describes). `atomic` is set where the caller may not sleep (io_uring).
-///
-/// # Safety
-///
-/// `ctx` must be the current task's audit context, or a local context
-/// (`audit_alloc_local()`) valid for the call.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn audit_contid_log_task(
-    ctx: *mut bindings::audit_context,
-    record: c_uint,
-    atomic: bool,
-) -> bool {
-    // SAFETY: `ctx` is valid for this call, by the function's requirements.
-    let ctx = unsafe { Context::from_raw(ctx) };
-    if atomic {
-        // All under RCU, with no hold to release (which may sleep): a
-        // contid evicted from the slot meanwhile is released, and maybe
-        // dropped, only after this.
-        return with_current_contid(|contid| container_id(ctx, GFP_ATOMIC, record, &contid))
-            .unwrap_or(false);
-    }
-    // A hold of our own, as the slot may be replaced by a nested
-    // orchestrator while we wait for the backlog; the container is then
-    // dropped after this record.
-    current_hold().is_some_and(|hold| container_id(ctx, GFP_KERNEL, record, &hold))
 }
 
 /// Logs `contid`'s CONTAINER_ID record number `record` in `ctx`, if it is

@@ -10,11 +10,11 @@
 //! namespace it is in, and the count moves with it:
 //!
 //! - fork and clone, with or without `CLONE_NEWNET`
-//!   ([`audit_contid_inherit`](crate::task_slot::audit_contid_inherit));
+//!   ([`enter_new_task`], from [`inherit`](crate::task_slot::inherit));
 //! - a set, which also leaves the contid a nested label replaces
 //!   ([`install`](crate::task_slot::install));
-//! - unshare and setns ([`audit_contid_netns_switch`]);
-//! - exit ([`audit_contid_exit`](crate::task_slot::audit_contid_exit)).
+//! - unshare and setns ([`switch`]);
+//! - exit ([`exit`](crate::task_slot::exit)).
 //!
 //! A task's slot and its namespace change only under its `task_lock` (a
 //! child's before anyone can see it), and the count changes under the
@@ -78,13 +78,15 @@ use kernel::{
         lock::{spinlock::SpinLockBackend, Guard},
         rcu, Arc, ArcBorrow, SpinLock,
     },
-    types::Opaque,
+    task::Task,
+    types::{ForeignOwnable, Opaque},
 };
 
 use crate::{
     contid::{self, Contid},
     decisions::record::{ListHead, ListRenderer, NETNS_LIST_BUDGET},
     stats,
+    task_tree::TaskLockGuard,
 };
 
 // SAFETY: numbers and fixed words only (`record_tests` checks the text).
@@ -410,8 +412,9 @@ impl NetnsMembers {
         }
     }
 
-    /// Whether no container has tasks in the namespace.
-    fn is_empty(&self) -> bool {
+    /// Whether no container has tasks in the namespace: a packet's event
+    /// then needs no CONTAINER_ID records, nor a local context for them.
+    pub(crate) fn is_empty(&self) -> bool {
         let head = self.head.get();
         // SAFETY: the head is initialised with the list.
         unsafe { next_link(head) == head }
@@ -564,20 +567,16 @@ unsafe fn free_after_grace_period(member: *mut Member) {
 ///
 /// # Safety
 ///
-/// `task` must be valid, and be the current task, a task being created, or
-/// one whose `task_lock` the caller holds (so its namespace stays for
-/// `'a`).
-unsafe fn list_of<'a>(task: *mut bindings::task_struct) -> Option<&'a NetnsMembers> {
+/// `task` must be the current task, a task being created, or one whose
+/// `task_lock` the caller holds (so its namespace stays), for `'a`.
+unsafe fn list_of<'a>(task: &'a Task) -> Option<&'a NetnsMembers> {
     // SAFETY: `task` is valid.
-    let net = unsafe { bindings::audit_contid_task_net(task) };
+    let net = unsafe { bindings::audit_contid_task_net(task.as_raw()) };
     if net.is_null() {
         return None;
     }
     // SAFETY: `net` is valid: the task holds it, for `'a`.
-    let list = unsafe { bindings::audit_net_contids(net) };
-    // SAFETY: a namespace's list, from `audit_contid_netns_alloc`, lives as
-    // long as the namespace.
-    unsafe { list.cast::<NetnsMembers>().as_ref() }
+    unsafe { NetnsMembers::of_net(net) }
 }
 
 /// Whether `task`, which has a contid, is not counted in its network
@@ -586,13 +585,12 @@ unsafe fn list_of<'a>(task: *mut bindings::task_struct) -> Option<&'a NetnsMembe
 ///
 /// # Safety
 ///
-/// `task` must be valid for `'a`, and be current, a task being created, or
-/// one whose `task_lock` the caller holds whenever it reads or writes the
-/// flag.
-unsafe fn uncounted<'a>(task: *mut bindings::task_struct) -> &'a AtomicBool {
+/// `task` must be the current task, a task being created, or one whose
+/// `task_lock` the caller holds whenever it reads or writes the flag.
+unsafe fn uncounted(task: &Task) -> &AtomicBool {
     // SAFETY: `task` is valid, so its flag is a `bool` that lives as long
     // as it; the caller serialises its accesses (task_lock).
-    unsafe { AtomicBool::from_ptr(bindings::audit_contid_uncounted_slot(task)) }
+    unsafe { AtomicBool::from_ptr(bindings::audit_contid_uncounted_slot(task.as_raw())) }
 }
 
 /// Counts `task` in its network namespace as a task of `contid`, with
@@ -601,14 +599,8 @@ unsafe fn uncounted<'a>(task: *mut bindings::task_struct) -> &'a AtomicBool {
 ///
 /// # Safety
 ///
-/// As for [`list_of`]; and the caller makes `task`'s slot refer to
-/// `contid` in the same critical section, in which `task` has no count
-/// (it had no contid, or it left the old one's).
-pub(crate) unsafe fn enter(
-    task: *mut bindings::task_struct,
-    contid: ArcBorrow<'_, Contid>,
-    spare: &mut Option<SpareMember>,
-) {
+/// As for [`list_of`].
+unsafe fn count_task(task: &Task, contid: ArcBorrow<'_, Contid>, spare: &mut Option<SpareMember>) {
     // SAFETY: by the function's requirements.
     if let Some(list) = unsafe { list_of(task) } {
         let counted = {
@@ -621,22 +613,46 @@ pub(crate) unsafe fn enter(
     }
 }
 
-/// Uncounts `task` from its network namespace as a task of `contid`, or
-/// clears its mark if it was not counted. Says whether the member was
-/// unlinked: the caller then waits for a grace period before it releases
-/// the task's hold on `contid`.
+/// Counts the locked task in its network namespace as a task of `contid`
+/// (see [`count_task`]). The caller makes the task's slot refer to
+/// `contid` under the same lock, in which the task has no count (it had
+/// no contid, or it left the old one's): the member's own reference keeps
+/// the contid, but the counts must follow the slots.
+pub(crate) fn enter(
+    locked: &TaskLockGuard<'_>,
+    contid: ArcBorrow<'_, Contid>,
+    spare: &mut Option<SpareMember>,
+) {
+    // SAFETY: the task is locked while `locked` lives.
+    unsafe { count_task(locked.task(), contid, spare) };
+}
+
+/// Counts `child`, a task being created, in its network namespace as a
+/// task of `contid`: the parent's, or a new one (`CLONE_NEWNET`, whose
+/// list has memory for its first member).
 ///
 /// # Safety
 ///
-/// As for [`list_of`]; and `task` entered its namespace as a task of
-/// `contid` ([`enter`]).
-pub(crate) unsafe fn leave(task: *mut bindings::task_struct, contid: &Contid) -> bool {
-    // SAFETY: by the function's requirements.
-    if unsafe { uncounted(task) }.swap(false, Ordering::Relaxed) {
+/// `child` must be a task being created, seen by no one else, whose slot
+/// refers to `contid` from then on.
+pub(crate) unsafe fn enter_new_task(child: &Task, contid: ArcBorrow<'_, Contid>) {
+    // SAFETY: `child` is a task being created; its namespace does not
+    // change.
+    unsafe { count_task(child, contid, &mut None) };
+}
+
+/// Uncounts the locked task from its network namespace as a task of
+/// `contid`, which it entered as ([`enter`]), or clears its mark if it was
+/// not counted. Says whether the member was unlinked: the caller then
+/// waits for a grace period before it releases the task's hold on
+/// `contid`.
+pub(crate) fn leave(locked: &TaskLockGuard<'_>, contid: &Contid) -> bool {
+    // SAFETY: the task is locked while `locked` lives.
+    if unsafe { uncounted(locked.task()) }.swap(false, Ordering::Relaxed) {
         return false;
     }
-    // SAFETY: by the function's requirements.
-    let Some(list) = (unsafe { list_of(task) }) else {
+    // SAFETY: as above.
+    let Some(list) = (unsafe { list_of(locked.task()) }) else {
         return false;
     };
     let irqs = IrqsOffGuard::new();
@@ -650,8 +666,9 @@ pub(crate) unsafe fn leave(task: *mut bindings::task_struct, contid: &Contid) ->
 #[cfg(CONFIG_AUDIT_CONTID_BENCH)]
 pub(crate) fn count_synthetic(contid: ArcBorrow<'_, Contid>) -> Result {
     let mut spare = Some(SpareMember::new(GFP_KERNEL)?);
-    // SAFETY: the current task is valid, and keeps its namespace.
-    let list = unsafe { list_of(bindings::get_current()) }.ok_or(EINVAL)?;
+    let current = kernel::current!();
+    // SAFETY: the current task keeps its namespace.
+    let list = unsafe { list_of(current) }.ok_or(EINVAL)?;
     let irqs = IrqsOffGuard::new();
     let mut writers = list.lock_writers(&irqs);
     if list.count_in(&mut writers, contid, &mut spare) {
@@ -665,48 +682,141 @@ pub(crate) fn count_synthetic(contid: ArcBorrow<'_, Contid>) -> Result {
 /// network namespace, where it must have been made.
 #[cfg(CONFIG_AUDIT_CONTID_BENCH)]
 pub(crate) fn uncount_synthetic(contid: &Contid) {
-    // SAFETY: the current task is valid, and keeps its namespace.
-    if let Some(list) = unsafe { list_of(bindings::get_current()) } {
+    let current = kernel::current!();
+    // SAFETY: the current task keeps its namespace.
+    if let Some(list) = unsafe { list_of(current) } {
         let irqs = IrqsOffGuard::new();
         let mut writers = list.lock_writers(&irqs);
         list.count_out(&mut writers, contid);
     }
 }
 
-/// Called by switch_task_namespaces() (unshare, setns) under
-/// `task_lock(task)`, when `task` has a contid and moves from network
-/// namespace `from` to `to`.
-///
-/// # Safety
-///
-/// `task` must be valid and locked, with a contid; `from` and `to` valid
-/// namespaces, `from` the one `task` was counted in.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn audit_contid_netns_switch(
-    task: *mut bindings::task_struct,
-    from: *mut bindings::net,
-    to: *mut bindings::net,
-) {
-    // SAFETY: `task` is locked, so its slot keeps its hold.
-    let slot = unsafe { crate::task_slot::task_slot(task) }.load(Ordering::Relaxed);
-    // SAFETY: as above.
-    let Some(contid) = (unsafe { crate::task_slot::slot_contid(slot) }) else {
-        return;
-    };
-    // SAFETY: both namespaces are valid: `task` held `from` until now and
-    // holds `to`.
-    let (from, to) = unsafe {
-        (
-            bindings::audit_net_contids(from)
-                .cast::<NetnsMembers>()
-                .as_ref(),
-            bindings::audit_net_contids(to)
-                .cast::<NetnsMembers>()
-                .as_ref(),
+impl NetnsMembers {
+    /// A new namespace's list, empty.
+    pub(crate) fn new() -> Result<Pin<KBox<Self>>> {
+        let spare = SpareMember::new(GFP_KERNEL)?;
+        KBox::pin_init(
+            pin_init!(NetnsMembers {
+                // SAFETY: `head` is a list head to initialise.
+                head <- Opaque::ffi_init(|head| unsafe { bindings::audit_contid_list_init(head) }),
+                writers <- new_spinlock!(
+                    Writers {
+                        spare: Some(spare),
+                        index: RBTree::new(),
+                    },
+                    "audit_contid_netns"
+                ),
+                changes: AtomicU64::new(0),
+                rendered: AtomicPtr::new(ptr::null_mut()),
+            }),
+            GFP_KERNEL,
         )
-    };
-    // SAFETY: `task` is valid and locked.
-    let uncounted = unsafe { uncounted(task) };
+    }
+
+    /// Frees a namespace's list once no task is in the namespace, so the
+    /// list is empty; if it is not (a bug in the counting), it warns once
+    /// and leaks the list with its members rather than free memory that a
+    /// task's exit may still uncount from.
+    pub(crate) fn free(list: Pin<KBox<Self>>) {
+        if !list.is_empty() {
+            // SAFETY: no preconditions.
+            unsafe { bindings::audit_contid_warn_netns_occupied() };
+            core::mem::forget(list);
+        }
+    }
+
+    /// The list of a namespace handle that C keeps (`audit_net_contids()`).
+    ///
+    /// # Safety
+    ///
+    /// `handle` must be null or come from `into_foreign` of a list from
+    /// [`NetnsMembers::new`], not taken back before `'a` ends.
+    pub(crate) unsafe fn from_handle<'a>(
+        handle: *const bindings::audit_contid_netns,
+    ) -> Option<&'a NetnsMembers> {
+        if handle.is_null() {
+            return None;
+        }
+        // SAFETY: by the function's requirements.
+        Some(unsafe { <Pin<KBox<Self>>>::borrow(handle.cast()) }.get_ref())
+    }
+
+    /// The list of namespace `net`, if audit keeps one (it does not when
+    /// audit is disabled at boot).
+    ///
+    /// # Safety
+    ///
+    /// `net` must be a live namespace (one whose `audit_net_exit()` has not
+    /// run, so its list is not freed) for `'a`.
+    pub(crate) unsafe fn of_net<'a>(net: *mut bindings::net) -> Option<&'a NetnsMembers> {
+        // SAFETY: `net` is valid; its list, from `audit_net_init()`, lives
+        // as long as the namespace.
+        unsafe { Self::from_handle(bindings::audit_net_contids(net)) }
+    }
+
+    /// Logs, in a packet's event `ctx`, the CONTAINER_ID records that list
+    /// the containers with tasks in the namespace, each with its nesting
+    /// chain, most recently arrived first, as `record=1`: one record, or as
+    /// many parts as the list needs ([`ListRenderer`]). Says whether it
+    /// logged any (so the packet's record gets `record=1`). Callable in any
+    /// context; takes no lock. It copies the list's kept rendering, or
+    /// renders the list again, allocating atomically, if it changed
+    /// (without memory, it reports the loss and names none).
+    pub(crate) fn log_records(&self, ctx: Context<'_>) -> bool {
+        if !audit::enabled() {
+            return false;
+        }
+        // Members are freed a grace period after they leave, and their
+        // tasks' holds released after that, so every contid named here is
+        // named before its drop record; a rendering that still names one
+        // is read only within such a grace period too (see the module's
+        // doc).
+        let rcu = rcu::read_lock();
+        // One rendering both numbers the parts and gives their text: a
+        // container that joins or leaves meanwhile is in all of it or
+        // none, so the parts are numbered 1..n with n >= 2, or the one
+        // record has no `part=`.
+        let Ok(rendered) = self.rendered(&rcu) else {
+            // SAFETY: the text is a valid C string.
+            unsafe {
+                bindings::audit_log_lost(
+                    c_str!("out of memory listing the containers of a network namespace")
+                        .as_char_ptr(),
+                )
+            };
+            return false;
+        };
+        let several = rendered.part_starts.len() > 1;
+        let mut any = false;
+        for (part, text) in (1..).zip(rendered.parts()) {
+            let Some(mut record) = AuditBuffer::start(ctx, GFP_ATOMIC, record_type::CONTAINER_ID)
+            else {
+                continue;
+            };
+            // The packet says `record=1` only if a part was logged (none
+            // is when a rule excludes the type).
+            any = true;
+            record.append(&ListHead {
+                record: 1,
+                part: several.then_some(part),
+            });
+            record.append(&text);
+        }
+        any
+    }
+}
+
+/// Moves the locked task, a task of `contid`, from the namespace list
+/// `from`, where it was counted (or marked uncounted), to `to` (unshare,
+/// setns); a `None` list is a namespace audit keeps none for.
+pub(crate) fn switch(
+    locked: &TaskLockGuard<'_>,
+    contid: ArcBorrow<'_, Contid>,
+    from: Option<&NetnsMembers>,
+    to: Option<&NetnsMembers>,
+) {
+    // SAFETY: the task is locked while `locked` lives.
+    let uncounted = unsafe { uncounted(locked.task()) };
     let counted_in_from = !uncounted.load(Ordering::Relaxed);
     let counted_in_to = match to {
         // No list (audit disabled at boot): nothing to count in.
@@ -727,137 +837,4 @@ pub(crate) unsafe extern "C" fn audit_contid_netns_switch(
         // freeing.
         from.count_out(&mut writers, &contid);
     }
-}
-
-/// A new namespace's list, for audit_net_init(); null if out of memory.
-#[no_mangle]
-pub(crate) extern "C" fn audit_contid_netns_alloc() -> *mut bindings::audit_contid_netns {
-    let Ok(spare) = SpareMember::new(GFP_KERNEL) else {
-        return ptr::null_mut();
-    };
-    let list = KBox::pin_init(
-        pin_init!(NetnsMembers {
-            // SAFETY: `head` is a list head to initialise.
-            head <- Opaque::ffi_init(|head| unsafe { bindings::audit_contid_list_init(head) }),
-            writers <- new_spinlock!(
-                Writers {
-                    spare: Some(spare),
-                    index: RBTree::new(),
-                },
-                "audit_contid_netns"
-            ),
-            changes: AtomicU64::new(0),
-            rendered: AtomicPtr::new(ptr::null_mut()),
-        }),
-        GFP_KERNEL,
-    );
-    match list {
-        // SAFETY: the list is not moved out of its box again: only
-        // `audit_contid_netns_free` takes it back, pinned.
-        Ok(list) => KBox::into_raw(unsafe { Pin::into_inner_unchecked(list) }).cast(),
-        Err(_) => ptr::null_mut(),
-    }
-}
-
-/// Frees a namespace's list, for audit_net_exit(). No task is in the
-/// namespace any more, so the list is empty; if it is not (a bug in the
-/// counting), it warns once and leaks the list with its members rather
-/// than free memory that a task's exit may still uncount from.
-///
-/// # Safety
-///
-/// `list` must be null or come from [`audit_contid_netns_alloc`], and not
-/// be used again.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn audit_contid_netns_free(list: *mut bindings::audit_contid_netns) {
-    if list.is_null() {
-        return;
-    }
-    // SAFETY: by the function's requirements, `list` owns a pinned box.
-    let list = unsafe { KBox::from_raw(list.cast::<NetnsMembers>()) };
-    if !list.is_empty() {
-        // SAFETY: no preconditions.
-        unsafe { bindings::audit_contid_warn_netns_occupied() };
-        let _ = KBox::into_raw(list);
-        return;
-    }
-    drop(list);
-}
-
-/// Whether containers have tasks in the namespace of `list`: whether a
-/// packet's event needs a local context for their CONTAINER_ID records.
-///
-/// # Safety
-///
-/// `list` must be null or a namespace's list.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn audit_contid_netns_occupied(
-    list: *const bindings::audit_contid_netns,
-) -> bool {
-    // SAFETY: by the function's requirements.
-    unsafe { list.cast::<NetnsMembers>().as_ref() }.is_some_and(|list| !list.is_empty())
-}
-
-/// Logs, in the packet's event `ctx`, the CONTAINER_ID records that list
-/// the containers with tasks in the namespace of `list`, each with its
-/// nesting chain, most recently arrived first, as `record=1`: one record,
-/// or as many parts as the list needs ([`ListRenderer`]). Says whether it
-/// logged any (so the packet's record gets `record=1`). Callable in any
-/// context; takes no lock. It copies the list's kept rendering, or renders
-/// the list again, allocating atomically, if it changed (without memory,
-/// it reports the loss and names none).
-///
-/// # Safety
-///
-/// `ctx` must be a local context valid for the call; `list` null or a
-/// namespace's list.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn audit_contid_log_netns(
-    ctx: *mut bindings::audit_context,
-    list: *const bindings::audit_contid_netns,
-) -> bool {
-    // SAFETY: by the function's requirements.
-    let Some(list) = (unsafe { list.cast::<NetnsMembers>().as_ref() }) else {
-        return false;
-    };
-    if !audit::enabled() {
-        return false;
-    }
-    // SAFETY: `ctx` is valid for this call and used by no one else.
-    let ctx = unsafe { Context::from_raw(ctx) };
-    // Members are freed a grace period after they leave, and their tasks'
-    // holds released after that, so every contid named here is named
-    // before its drop record; a rendering that still names one is read
-    // only within such a grace period too (see the module's doc).
-    let rcu = rcu::read_lock();
-    // One rendering both numbers the parts and gives their text: a
-    // container that joins or leaves meanwhile is in all of it or none,
-    // so the parts are numbered 1..n with n >= 2, or the one record has no
-    // `part=`.
-    let Ok(rendered) = list.rendered(&rcu) else {
-        // SAFETY: the text is a valid C string.
-        unsafe {
-            bindings::audit_log_lost(
-                c_str!("out of memory listing the containers of a network namespace").as_char_ptr(),
-            )
-        };
-        return false;
-    };
-    let several = rendered.part_starts.len() > 1;
-    let mut any = false;
-    for (part, text) in (1..).zip(rendered.parts()) {
-        let Some(mut record) = AuditBuffer::start(ctx, GFP_ATOMIC, record_type::CONTAINER_ID)
-        else {
-            continue;
-        };
-        // The packet says `record=1` only if a part was logged (none is
-        // when a rule excludes the type).
-        any = true;
-        record.append(&ListHead {
-            record: 1,
-            part: several.then_some(part),
-        });
-        record.append(&text);
-    }
-    any
 }

@@ -24,10 +24,8 @@
 //! container's own `op=set` came long before.) The `contid=` of a refused
 //! write is only the number asked for, not a label.
 
-use core::ffi::c_char;
 use kernel::{
     alloc::flags::GFP_KERNEL,
-    bindings,
     error::{
         code::{ENOMEM, ESRCH},
         Error, Result,
@@ -41,13 +39,11 @@ use crate::{
     contid::{Contid, Hold},
     decisions::{
         ladder::{self, Privilege, SetAction, TargetContid},
-        parse,
         record::ProcText,
     },
     error::enotuniq,
     log,
     netns::SpareMember,
-    opener::{opener_privilege, read_text, write_value},
     registry::Registry,
     task_slot::{current_hold, install, Evicted},
     task_tree::{target_facts, TaskLockGuard, TasklistReadGuard},
@@ -91,7 +87,7 @@ fn refuse(opid: i32, value: u64, old: Option<Hold>, err: Error) -> Result {
 }
 
 /// Runs the ladder for `value` on `target` and applies the decision.
-fn set_contid(target: &Task, value: u64, privilege: Privilege) -> Result {
+pub(crate) fn set_contid(target: &Task, value: u64, privilege: Privilege) -> Result {
     let writer = kernel::current!();
     let opid = target.tgid_nr();
 
@@ -228,59 +224,8 @@ fn set_contid(target: &Task, value: u64, privilege: Privilege) -> Result {
     }
 }
 
-/// `write()` of `/proc/PID/audit_containerid`; `task` is null if gone.
-///
-/// # Safety
-///
-/// `file` must be the open file; `task` null or a task the caller holds a
-/// reference on; `buf` a user pointer to `count` bytes; `ppos` a valid
-/// file position.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn audit_contid_proc_write(
-    file: *mut bindings::file,
-    task: *mut bindings::task_struct,
-    buf: *const c_char,
-    count: usize,
-    ppos: *mut bindings::loff_t,
-) -> isize {
-    // SAFETY: `buf` and `ppos` are valid by the caller's guarantee.
-    unsafe {
-        write_value(
-            task,
-            buf,
-            count,
-            ppos,
-            parse::parse_contid,
-            |value, task| {
-                // SAFETY: `file` is the open file.
-                set_contid(task, value, opener_privilege(file))
-            },
-        )
-    }
-}
-
-/// `read()` of `/proc/PID/audit_containerid`.
-///
-/// # Safety
-///
-/// `file` must be the open file; `task` a task the caller holds a
-/// reference on; `buf` a user pointer to `count` bytes; `ppos` a valid
-/// file position.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn audit_contid_proc_read(
-    file: *mut bindings::file,
-    task: *mut bindings::task_struct,
-    buf: *mut c_char,
-    count: usize,
-    ppos: *mut bindings::loff_t,
-) -> isize {
-    // SAFETY: the caller's guarantees, which include `read_text`'s.
-    unsafe {
-        read_text(file, buf, count, ppos, || {
-            // SAFETY: the caller holds a reference on `task` for the call.
-            let task = TaskLockGuard::new(Task::from_raw(task));
-            let id = task.contid().map(|contid| contid.id());
-            ProcText::new(id)
-        })
-    }
+/// What a read of `/proc/PID/audit_containerid` shows for `task`.
+pub(crate) fn proc_text(task: &Task) -> ProcText {
+    let task = TaskLockGuard::new(task);
+    ProcText::new(task.contid().map(|contid| contid.id()))
 }

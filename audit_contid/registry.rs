@@ -31,7 +31,7 @@ struct Registered {
     tree: Option<RBTree<u64, Arc<Contid>>>,
     /// The dropped contids whose ids stay registered for a reservation:
     /// retired once none is left, by whoever gives back the last one in
-    /// process context, or by [`audit_contid_retire_deferred`] for one
+    /// process context, or by [`Registry::retire_deferred`] for one
     /// given back in atomic context. A contid that could not be listed
     /// here (no memory) is retired by the next lookup of its id.
     deferred: Option<RBTree<u64, Arc<Contid>>>,
@@ -108,6 +108,13 @@ impl Registry {
         };
         // The object may be freed here, with the lock released.
         drop(removed);
+    }
+
+    /// Retires the ids that reservations given back in atomic context left
+    /// registered: the work item that `audit_contid_schedule_retire()`
+    /// (`registry_lock.c`) schedules, in process context.
+    pub(crate) fn retire_deferred() {
+        Registry::lock().retire_unreserved();
     }
 
     /// Gives back a reservation. The last one of a dropped contid retires
@@ -255,13 +262,4 @@ impl Drop for RegistryGuard {
         // SAFETY: the lock is held by this task (type invariant).
         unsafe { bindings::audit_contid_registry_unlock() };
     }
-}
-
-/// Run by the work item that `audit_contid_schedule_retire()` schedules
-/// (`registry_lock.c`) when a reservation was given back in atomic
-/// context: retires the ids of dropped contids that nothing reserves any
-/// more, in process context, where the registry may be locked.
-#[no_mangle]
-pub(crate) extern "C" fn audit_contid_retire_deferred() {
-    Registry::lock().retire_unreserved();
 }

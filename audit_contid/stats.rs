@@ -42,16 +42,11 @@ pub(crate) fn netns_member_freed() {
     NETNS_MEMBERS.fetch_sub(1, Ordering::Relaxed);
 }
 
-/// The counts, for `/proc/audit_contid_stats`: live (registered) ids,
-/// contid objects and network-namespace members.
+/// The counts of contid objects and of network-namespace members.
 #[cfg(CONFIG_AUDIT_CONTID_BENCH)]
-#[no_mangle]
-pub(crate) extern "C" fn audit_contid_stats(
-    live_ids: &mut u64,
-    contids: &mut i64,
-    netns_members: &mut i64,
-) {
-    *live_ids = crate::registry::Registry::lock().len() as u64;
-    *contids = CONTIDS.load(Ordering::Relaxed) as i64;
-    *netns_members = NETNS_MEMBERS.load(Ordering::Relaxed) as i64;
+pub(crate) fn objects() -> (isize, isize) {
+    (
+        CONTIDS.load(Ordering::Relaxed),
+        NETNS_MEMBERS.load(Ordering::Relaxed),
+    )
 }

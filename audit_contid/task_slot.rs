@@ -3,15 +3,15 @@
 //! `task_struct->audit_contid`: the slot through which a task is in its
 //! container. It owns one [`Hold`] on the contid while the task lives.
 //!
-//! Filled by fork ([`audit_contid_inherit`]) or by a set ([`install`]),
+//! Filled by fork ([`inherit`]) or by a set ([`install`]),
 //! replaced by a nested orchestrator's set, emptied by the task at exit
-//! ([`audit_contid_exit`]), or taken back by a set that finds its target
+//! ([`exit`]), or taken back by a set that finds its target
 //! exiting. The locking rules are those of
 //! `include/linux/audit_contid.h`.
 
 use core::{
     ptr,
-    sync::atomic::{fence, AtomicPtr, Ordering},
+    sync::atomic::{fence, Ordering},
 };
 use kernel::{
     bindings,
@@ -25,18 +25,6 @@ use crate::{
     netns::{self, SpareMember},
     task_tree::TaskLockGuard,
 };
-
-/// The `audit_contid` slot of `task`, for atomic access.
-///
-/// # Safety
-///
-/// `task` must point to a valid task that stays valid for `'a`.
-pub(crate) unsafe fn task_slot<'a>(
-    task: *mut bindings::task_struct,
-) -> &'a AtomicPtr<bindings::audit_contid> {
-    // SAFETY: `task` is valid for `'a` by the function's requirements.
-    unsafe { Task::from_raw(task) }.audit_contid_slot()
-}
 
 /// The contid a task's slot refers to.
 ///
@@ -126,19 +114,16 @@ pub(crate) fn install(
     spare: &mut Option<SpareMember>,
 ) -> Evicted {
     let task = locked.task();
-    let target = task.as_raw();
     let slot = task.audit_contid_slot();
     let tgid = task.tgid_nr();
     // The old contid's count goes first: the task's mark of a missing
     // count speaks of the contid it has. `Evicted` waits for a grace
     // period before releasing the old one.
     if let Some(old) = locked.contid() {
-        // SAFETY: `target` is locked and entered with its old contid.
-        unsafe { netns::leave(target, &old) };
+        netns::leave(locked, &old);
     }
-    // SAFETY: `target` is locked, it has no count now, and its slot
-    // refers to the contid from the next line on.
-    unsafe { netns::enter(target, hold.as_arc_borrow(), spare) };
+    // No count now; the slot refers to the contid from the next line on.
+    netns::enter(locked, hold.as_arc_borrow(), spare);
     // Release: the target reads its own slot without a lock.
     let old = slot.swap(hold.into_raw(), Ordering::AcqRel);
     // SAFETY: a non-null slot owns a hold made by `Hold::into_raw`; it is
@@ -155,8 +140,8 @@ pub(crate) fn install(
     // SAFETY: `raw` is what we stored just above; only we (holding
     // `task_lock`) could have changed it since.
     let taken_back = unsafe { Hold::from_raw(raw) };
-    // SAFETY: counted above, under the same lock.
-    unsafe { netns::leave(target, &taken_back) };
+    // Counted above, under the same lock.
+    netns::leave(locked, &taken_back);
     Evicted {
         holds: [replaced, Some(taken_back)],
         tgid,
@@ -177,46 +162,33 @@ pub(crate) fn current_hold() -> Option<Hold> {
     with_current_contid(Hold::another)
 }
 
-/// Called by copy_process() under `tasklist_lock`: `child` joins `contid`,
-/// the container of the current task.
+/// Fork: `child` joins `contid`, the container of the current task
+/// (copy_process(), under `write_lock(tasklist_lock)`).
 ///
 /// # Safety
 ///
-/// `contid` must be the current task's slot, and `child` a task being
-/// created whose slot is null.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn audit_contid_inherit(
-    child: *mut bindings::task_struct,
-    contid: *mut bindings::audit_contid,
-) {
-    // SAFETY: the current task's slot keeps its hold while it forks: a
-    // setter stores under `read_lock(tasklist_lock)`, and we run under
-    // the write lock.
-    let Some(contid) = (unsafe { slot_contid(contid) }) else {
-        return;
-    };
+/// `child` must be a task being created whose slot is null.
+pub(crate) unsafe fn inherit(child: &Task, contid: ArcBorrow<'_, Contid>) {
     // The parent's hold keeps the count above zero.
     let hold = Hold::another(contid);
-    // SAFETY: `child` is being created: its namespace, the parent's or a
-    // new one (`CLONE_NEWNET`, whose list has memory for its first
-    // member), does not change, and its slot refers to the contid from
-    // the next line on.
-    unsafe { netns::enter(child, hold.as_arc_borrow(), &mut None) };
-    // SAFETY: `child` is not visible to anyone else yet.
-    unsafe { task_slot(child) }.store(hold.into_raw(), Ordering::Relaxed);
+    // SAFETY: `child` is being created, and its slot refers to the
+    // contid from the next line on.
+    unsafe { netns::enter_new_task(child, hold.as_arc_borrow()) };
+    // Not visible to anyone else yet.
+    child
+        .audit_contid_slot()
+        .store(hold.into_raw(), Ordering::Relaxed);
 }
 
-/// Called by do_exit(): the task leaves its container.
+/// do_exit(): the task leaves its container.
 ///
 /// # Safety
 ///
-/// `tsk` must be the current, exiting task.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn audit_contid_exit(tsk: *mut bindings::task_struct) {
-    // SAFETY: `tsk` is the current task, valid for the call.
-    let task = unsafe { Task::from_raw(tsk) };
+/// `task` must be the current task, exiting: fork reads a parent's slot
+/// without its `task_lock`, so no other task may empty it.
+pub(crate) unsafe fn exit(task: &Task) {
     let (hold, last_in_netns) = {
-        let _locked = TaskLockGuard::new(task);
+        let locked = TaskLockGuard::new(task);
         let raw = task
             .audit_contid_slot()
             .swap(ptr::null_mut(), Ordering::Relaxed);
@@ -225,9 +197,9 @@ pub(crate) unsafe extern "C" fn audit_contid_exit(tsk: *mut bindings::task_struc
         }
         // SAFETY: the slot held a hold made by `Hold::into_raw`, now ours.
         let hold = unsafe { Hold::from_raw(raw) };
-        // SAFETY: `tsk` is locked and was counted with this contid; it is
-        // still in its namespace (exit_task_namespaces() comes later).
-        let last_in_netns = unsafe { netns::leave(tsk, &hold) };
+        // Counted with this contid, and still in its namespace
+        // (exit_task_namespaces() comes later).
+        let last_in_netns = netns::leave(&locked, &hold);
         (hold, last_in_netns)
     };
     if last_in_netns {

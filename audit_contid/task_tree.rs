@@ -3,6 +3,7 @@
 //! The process tree as the ladder sees it, and the task locks that keep it
 //! still while a write is decided.
 
+use core::mem::ManuallyDrop;
 use kernel::{bindings, task::Task};
 
 pub(crate) use kernel::audit::task::{TasklistReadGuard, UnreapedTask};
@@ -17,7 +18,10 @@ use crate::{
 ///
 /// # Invariants
 ///
-/// The guard holds the `task_lock` of `task`.
+/// The `task_lock` of `task` is held while the guard lives: taken by
+/// [`TaskLockGuard::new`] and released when the guard is dropped, or held
+/// by the C caller around [`TaskLockGuard::with_held_by_caller`], whose
+/// guard is never dropped.
 pub(crate) struct TaskLockGuard<'a> {
     task: &'a Task,
 }
@@ -31,6 +35,23 @@ impl<'a> TaskLockGuard<'a> {
         Self { task }
     }
 
+    /// Runs `f` with a guard of the `task_lock(task)` that the C caller
+    /// took and releases itself: `f` only borrows the guard, which is
+    /// never dropped, so nothing is unlocked here.
+    ///
+    /// # Safety
+    ///
+    /// The caller must hold `task_lock(task)` for the call.
+    pub(crate) unsafe fn with_held_by_caller<R>(
+        task: &'a Task,
+        f: impl FnOnce(&TaskLockGuard<'a>) -> R,
+    ) -> R {
+        // INVARIANT: the caller holds the lock for the call, which the
+        // guard does not outlive.
+        let guard = ManuallyDrop::new(Self { task });
+        f(&guard)
+    }
+
     /// The locked task.
     pub(crate) fn task(&self) -> &'a Task {
         self.task
@@ -39,7 +60,8 @@ impl<'a> TaskLockGuard<'a> {
 
 impl Drop for TaskLockGuard<'_> {
     fn drop(&mut self) {
-        // SAFETY: taken in `new` on a task that is still valid.
+        // SAFETY: taken in `new` on a task that is still valid (the
+        // guards of `with_held_by_caller` are never dropped).
         unsafe { bindings::task_unlock(self.task.as_raw()) };
     }
 }
