@@ -12,7 +12,7 @@ export KSRC
 
 .PHONY: all demo check check-debug check-kasan check-kcsan deps userspace kernel kernel-debug \
 	kernel-baseline kernel-contid-off host-test fuzz lint guest-test stress \
-	audit-testsuite bench series shell clean distclean
+	audit-testsuite bench series bisect-check shell clean distclean
 
 all: kernel
 
@@ -99,6 +99,11 @@ bench: userspace kernel kernel-baseline kernel-contid-off
 # a cover letter.
 series: deps
 	scripts/series
+
+# Every prefix of that series built on a pristine tree (with ccache), the
+# whole series' kernel booted with a guest test; not in make check.
+bisect-check: userspace
+	scripts/bisect-check
 
 shell: userspace kernel
 	scripts/vm --shell
