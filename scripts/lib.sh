@@ -34,3 +34,26 @@ kmake() {
 		RUSTC="$RUSTC" BINDGEN="$BINDGEN" CLIPPY=1 CLIPPY_DRIVER="$CLIPPY_DRIVER" \
 		-j"$JOBS" "$@"
 }
+
+# Every kernel build shares one ccache, so that a fresh clone builds warm.
+# O= builds compile with absolute paths, which differ per clone: they are
+# made relative to BASEDIR so that clones share cache hits.
+use_kernel_ccache() { # use_kernel_ccache BASEDIR
+	export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/audit-contid/ccache}
+	export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$1} CCACHE_NOHASHDIR=1
+	export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+}
+
+# Configures $KBUILD from scratch: tinyconfig with FRAGMENTs merged, then
+# the defaults of what they leave open.  Sets config_missing to the
+# fragments' lines that did not stick (a symbol the tree lacks, or one
+# whose dependencies are off), one per line.
+configure_kernel() { # configure_kernel FRAGMENT...
+	kmake tinyconfig >/dev/null
+	KCONFIG_CONFIG=$KBUILD/.config "$KSRC/scripts/kconfig/merge_config.sh" \
+		-m -O "$KBUILD" "$KBUILD/.config" "$@" >/dev/null
+	kmake olddefconfig >/dev/null
+	config_missing=$(grep -h '^CONFIG_' "$@" | while read -r line; do
+		grep -qx "$line" "$KBUILD/.config" || echo "$line"
+	done)
+}
