@@ -9,7 +9,7 @@
 //!
 //! The handles C keeps are Rust objects given away with
 //! [`ForeignOwnable`]: a task's slot and a target's handle are a
-//! [`Hold`] (`struct audit_contid`), a reservation an `Arc<Contid>`
+//! [`Hold`] (`struct audit_contid`), a [`Reservation`]
 //! (`struct audit_contid_reservation`), a namespace's list a pinned
 //! `KBox<NetnsMembers>` (`struct audit_contid_netns`).
 //!
@@ -29,7 +29,7 @@ use kernel::{
     audit::Context,
     bindings,
     rbtree::RBTreeNodeReservation,
-    sync::{Arc, ArcBorrow},
+    sync::ArcBorrow,
     task::Task,
     types::ForeignOwnable,
 };
@@ -43,7 +43,8 @@ use crate::{
     opener::{opener_privilege, read_text, write_value},
     proc,
     registry::Registry,
-    reservation, rule, targets,
+    reservation::{self, Reservation},
+    rule, targets,
     task_slot::{self, current_hold, slot_contid, with_current_contid},
     task_tree::TaskLockGuard,
 };
@@ -305,12 +306,12 @@ pub(crate) unsafe extern "C" fn audit_contid_log_target(
 
 // ---- Reservations: auditd's signal sender, a mapping's maker ----
 
-/// The current task's contid, reserved ([`reservation::reserve`]), as a
+/// The current task's contid, reserved ([`Reservation::new`]), as a
 /// handle for C; null if it has none that records name yet. Callable in
 /// atomic context: it takes no lock.
 #[no_mangle]
 pub(crate) extern "C" fn audit_contid_reserve_current() -> *mut bindings::audit_contid_reservation {
-    with_current_contid(reservation::reserve)
+    with_current_contid(Reservation::new)
         .flatten()
         .map_or(core::ptr::null_mut(), |reserved| {
             reserved.into_foreign().cast_mut().cast()
@@ -318,7 +319,7 @@ pub(crate) extern "C" fn audit_contid_reserve_current() -> *mut bindings::audit_
 }
 
 /// Gives back a handle from [`audit_contid_reserve_current`]; null is
-/// fine. See [`reservation::give_back`].
+/// fine. See [`Reservation::give_back`].
 ///
 /// # Safety
 ///
@@ -332,11 +333,11 @@ pub(crate) unsafe extern "C" fn audit_contid_unreserve(
     may_sleep: bool,
 ) {
     // SAFETY: by the function's requirements, a non-null `reservation`
-    // owns a reference made by `Arc::into_foreign` in
-    // `audit_contid_reserve_current`, given back only here.
-    let reserved = unsafe { Arc::<Contid>::try_from_foreign(reservation.cast_const().cast()) };
+    // came from `Reservation::into_foreign` in
+    // `audit_contid_reserve_current`, and is taken back only here.
+    let reserved = unsafe { Reservation::try_from_foreign(reservation.cast_const().cast()) };
     if let Some(reserved) = reserved {
-        reservation::give_back(reserved, may_sleep);
+        reserved.give_back(may_sleep);
     }
 }
 
@@ -352,9 +353,9 @@ unsafe fn reserved<'a>(
     if reservation.is_null() {
         return None;
     }
-    // SAFETY: the handle owns a reference made by `Arc::into_foreign`,
-    // kept for `'a` by the function's requirements.
-    Some(unsafe { Arc::<Contid>::borrow(reservation.cast()) })
+    // SAFETY: the handle came from `Reservation::into_foreign` and is kept
+    // for `'a` by the function's requirements.
+    Some(unsafe { Reservation::borrow(reservation.cast()) })
 }
 
 /// Writes the chain text of the reserved contid (`own[,^parent...]`, no

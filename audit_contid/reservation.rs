@@ -25,31 +25,100 @@
 //! that took it, never ones that reused the ids afterwards.
 
 use core::{ffi::c_char, fmt};
-use kernel::sync::{Arc, ArcBorrow};
+use kernel::{
+    ffi::c_void,
+    sync::{Arc, ArcBorrow},
+    types::ForeignOwnable,
+};
 
 use crate::{contid::Contid, decisions::record::write_chain, registry::Registry};
 
-/// Reserves the chain of `contid`, a contid that a hold keeps; none if it
-/// is not announced yet (no record names it). It takes no lock, as
-/// audit_signal_info() reserves in atomic context (the signal path holds
-/// RCU or `tasklist_lock`).
-pub(crate) fn reserve(contid: ArcBorrow<'_, Contid>) -> Option<Arc<Contid>> {
-    if !contid.is_announced() {
-        return None;
-    }
-    // The hold keeps the contid, and through it the chain, from being
-    // dropped meanwhile.
-    contid.chain().for_each(Contid::reserve);
-    Some(contid.into())
+/// A reserved chain: the ids of a contid and of the containers it is
+/// nested in, kept registered until the reservation is given back
+/// ([`Reservation::give_back`]; dropping one gives it back too, from a
+/// work item). C keeps one as a `struct audit_contid_reservation` handle
+/// through [`ForeignOwnable`].
+///
+/// # Invariants
+///
+/// `chain` is `Some` until the value is given back or handed to C, and
+/// every contid of its chain counts one reservation for it
+/// ([`Contid::reserve`]), given back once.
+pub(crate) struct Reservation {
+    chain: Option<Arc<Contid>>,
 }
 
-/// Gives back a reservation of [`reserve`]. The ids of the chain whose
-/// containers have been dropped, and that no other reservation keeps, may
-/// be set again: at once if `may_sleep`, else from a work item scheduled
-/// here.
-pub(crate) fn give_back(reservation: Arc<Contid>, may_sleep: bool) {
-    for reserved in reservation.chain() {
+impl Reservation {
+    /// Reserves the chain of `contid`, a contid that a hold keeps; none if
+    /// it is not announced yet (no record names it). It takes no lock, as
+    /// audit_signal_info() reserves in atomic context (the signal path
+    /// holds RCU or `tasklist_lock`).
+    pub(crate) fn new(contid: ArcBorrow<'_, Contid>) -> Option<Self> {
+        if !contid.is_announced() {
+            return None;
+        }
+        // The hold keeps the contid, and through it the chain, from being
+        // dropped meanwhile.
+        contid.chain().for_each(Contid::reserve);
+        // INVARIANT: each contid of the chain counts this reservation.
+        Some(Self {
+            chain: Some(contid.into()),
+        })
+    }
+
+    /// Gives the reservation back. The ids of the chain whose containers
+    /// have been dropped, and that no other reservation keeps, may be set
+    /// again: at once if `may_sleep`, else from a work item scheduled here.
+    pub(crate) fn give_back(mut self, may_sleep: bool) {
+        if let Some(contid) = self.chain.take() {
+            release(&contid, may_sleep);
+        }
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if let Some(contid) = self.chain.take() {
+            release(&contid, false);
+        }
+    }
+}
+
+/// Gives back the reservation that each contid of the chain of `contid`
+/// counts for one [`Reservation`].
+fn release(contid: &Contid, may_sleep: bool) {
+    for reserved in contid.chain() {
         Registry::release_reservation(reserved, may_sleep);
+    }
+}
+
+impl ForeignOwnable for Reservation {
+    type Borrowed<'a> = ArcBorrow<'a, Contid>;
+
+    fn into_foreign(mut self) -> *const c_void {
+        // By the type invariant `chain` is `Some` here: C gets the
+        // `Arc`'s own pointer, and the reservation goes with it.
+        self.chain
+            .take()
+            .map_or(core::ptr::null(), Arc::into_foreign)
+    }
+
+    unsafe fn borrow<'a>(ptr: *const c_void) -> ArcBorrow<'a, Contid> {
+        // SAFETY: by the function's requirements `ptr` came from
+        // `Reservation::into_foreign`, which is `Arc::into_foreign`, and is
+        // not taken back yet.
+        unsafe { Arc::<Contid>::borrow(ptr) }
+    }
+
+    unsafe fn from_foreign(ptr: *const c_void) -> Self {
+        // INVARIANT: the chain still counts the reservation that
+        // `into_foreign` handed to C with this pointer.
+        Self {
+            // SAFETY: by the function's requirements `ptr` came from
+            // `Reservation::into_foreign` (`Arc::into_foreign`) and this is
+            // the one call that takes it back.
+            chain: Some(unsafe { Arc::<Contid>::from_foreign(ptr) }),
+        }
     }
 }
 
