@@ -111,13 +111,14 @@ impl ForeignOwnable for Reservation {
     }
 
     unsafe fn from_foreign(ptr: *const c_void) -> Self {
+        // SAFETY: by the function's requirements `ptr` came from
+        // `Reservation::into_foreign` (`Arc::into_foreign`) and this is the
+        // one call that takes it back.
+        let contid = unsafe { Arc::<Contid>::from_foreign(ptr) };
         // INVARIANT: the chain still counts the reservation that
         // `into_foreign` handed to C with this pointer.
         Self {
-            // SAFETY: by the function's requirements `ptr` came from
-            // `Reservation::into_foreign` (`Arc::into_foreign`) and this is
-            // the one call that takes it back.
-            chain: Some(unsafe { Arc::<Contid>::from_foreign(ptr) }),
+            chain: Some(contid),
         }
     }
 }
