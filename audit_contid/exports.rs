@@ -200,10 +200,12 @@ pub(crate) unsafe extern "C" fn audit_capcontid_proc_read(
 // ---- Records and rules (`kernel/auditsc.c`, `kernel/auditfilter.c`) ----
 
 /// Called at the end of an audited syscall or io_uring operation of a task
-/// with a contid, or for its user message: logs the CONTAINER_ID record
+/// with a contid, or of a record it logged outside one (in an event of its
+/// own, from `audit_log_end()`): logs the CONTAINER_ID record
 /// number `record` of the event, if its contid is announced, and says
 /// whether it logged it (so the C side puts `record=<n>` on the record it
-/// describes). `atomic` is set where the caller may not sleep (io_uring).
+/// describes). `atomic` is set where the caller may not sleep (io_uring, a
+/// record started with an atomic `gfp_mask`).
 ///
 /// # Safety
 ///
