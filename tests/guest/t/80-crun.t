@@ -3,10 +3,10 @@
 # crun containers labelled by contid-broker and audit-contid-runtime (issue
 # 11), with bundles made from busybox-static: a container's syscalls carry
 # its CONTAINER_ID, `crun exec` joins it, two containers get two ids, the
-# drop record comes when a container's last task is gone, and
-# `ausearch --contid` shows one container's life.  Then what cannot work
-# and must say so: a hook trying the write (EXDEV), an engine outside the
-# broker, an exec after the broker restarted.
+# drop record comes when a container's last task is gone, a crash in a
+# container names it, and `ausearch --contid` shows one container's life.
+# Then what cannot work and must say so: a hook trying the write (EXDEV),
+# an engine outside the broker, an exec after the broker restarted.
 import os
 import shutil
 import subprocess
@@ -125,6 +125,30 @@ try:
         ok(text in search, f"ausearch --contid <c1's id> shows {what}", search)
     ok(f"start-{C2}" not in search and f"oci-id={C2}" not in search,
        "... and nothing of c2", search)
+
+    # A crash in a container (a process killed by SIGSEGV, which dumps
+    # core): its ANOM_ABEND, outside any syscall event, names the
+    # container in an event of its own, and ausearch --contid finds it.
+    crash = f"crash-{os.getpid()}"
+    argv = ["/bin/sh", "-c",
+            f"mkdir /dev/shm/start-{crash}; /bin/sh -c 'kill -SEGV $$'; exec sleep 1000"]
+    rc, out, err = broker.run([*runtime, "run", "-d", "--bundle",
+                               make_bundle(os.path.join(work, crash), argv), crash])
+    ok(rc == 0, "crun run -d a container in which a process crashes", err)
+    crash_id = get_contid(container_pid(crun, crash))
+    start_marked(crash)
+    line = wait_until(lambda: [a for a in records("ANOM_ABEND", "sig=11 res=1")
+                               if event_contids(a) == [crash_id]],
+                      "the crash's ANOM_ABEND with the container's id")[0]
+    ok(line.endswith(" record=1"), "the crash's ANOM_ABEND is tied to the container's id", line)
+    search = subprocess.run(["ausearch", "--input", AUDIT_LOG, "--contid", crash_id,
+                             "-m", "ANOM_ABEND"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            errors="replace").stdout
+    ok(f"msg=audit({line.split('msg=audit(')[1].split(')')[0]})" in search,
+       "ausearch --contid <its id> -m ANOM_ABEND finds the crash", search)
+    rc, out, err = kill_container(crash, broker)
+    ok(rc == 0, "crun delete the crashed container, through the wrapper", err)
 
     # Why not a hook: crun forks its hooks, siblings of the container's
     # init, so the write fails with EXDEV and the container stays unset.
