@@ -35,6 +35,9 @@
  *                pending ("delivered D")
  *   usermsg TEXT send an AUDIT_USER message TEXT over audit netlink, with
  *                NLM_F_ACK; print the kernel's answer ("ack OK|ERRNO|none")
+ *   seccomp      getppid() under a SECCOMP_RET_LOG filter (installed
+ *                before arming): its SECCOMP record, outside a syscall
+ *                event
  *   dm NAME DEV SECTORS [gap|none]
  *                DM_TABLE_LOAD of a dm-integrity target (internal hash
  *                crc32c, direct writes) of SECTORS sectors over DEV, into
@@ -57,7 +60,10 @@
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/dm-ioctl.h>
+#include <linux/filter.h>
 #include <linux/netlink.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -420,6 +426,22 @@ int main(int argc, char **argv)
 			snprintf(extra, sizeof(extra), " ack none %s",
 				 got < 0 ? errname(errno) : "short");
 		}
+	} else if (!strcmp(argv[i], "seccomp")) {
+		struct sock_filter code[] = {
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+				 offsetof(struct seccomp_data, nr)),
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_LOG),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		};
+		struct sock_fprog prog = { .len = 4, .filter = code };
+
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+		    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
+			die("seccomp");
+		arm(n);
+		syscall(SYS_getppid);
+		left = disarm(n);
 	} else if (!strcmp(argv[i], "dm") && i + 3 < argc) {
 		const char *name = argv[i + 1];
 		char create[sizeof(struct dm_ioctl)], load[1024];

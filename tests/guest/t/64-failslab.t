@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 # Allocation failures (fault injection, debug kernel only): every slab and
-# page allocation of the set, fork, netns, signal, user-message and dm
-# paths is made to fail in turn, with /proc/thread-self/fail-nth armed for
-# N = 1, 2, 3, ... on the thread that runs the operation (failnth.c),
-# until the operation runs without the fault firing.  For each N: the
+# page allocation of the set, fork, netns, signal, user-message, seccomp
+# and dm paths is made to fail in turn, with /proc/thread-self/fail-nth
+# armed for N = 1, 2, 3, ... on the thread that runs the operation
+# (failnth.c), until the operation runs without the fault firing.  For each N: the
 # result is OK or a clean errno; nothing is left half made (the target's
 # contid, the op=set records, and the counts of /proc/audit_contid_stats,
 # live ids, contid objects and network-namespace members, while the tasks
@@ -737,7 +737,46 @@ def one_usermsg(sweep, n, base):
     return r, later
 
 
-# 9. A dm-integrity table load by a labelled task: its constructor
+# 9. A SECCOMP record of a labelled task (SECCOMP_RET_LOG): outside a
+# syscall event, so an event of its own, the SECCOMP record tied by
+# record=1 to the task's CONTAINER_ID.  A failed event (its local
+# context) costs the record nothing: it is logged without record=, and
+# the CONTAINER_ID it could not have is counted lost.
+def one_seccomp(sweep, n, base):
+    r = Run(n, [], ["seccomp"], label=True)
+    r.keys.append(f" pid={r.pid} ")
+    linger(sweep, r, plus(base, 1, 1, 1), what="the helper")
+    settle(sweep, r, base)
+
+    def later(lines):
+        logged = of_type(lines, "SECCOMP", rf" pid={r.pid} .*syscall=110 .*code=0x7ffc0000")
+        cids = of_type(lines, "CONTAINER_ID", rf" contid={r.label}$")
+        events = serials(logged + cids)
+        if len(events) > 1:
+            sweep.problem("the SECCOMP record's records in more than one event", n,
+                          " | ".join(logged + cids))
+        for c in cids:
+            if " record=1 " not in c:
+                sweep.problem("its CONTAINER_ID is not record=1", n, c)
+        for rec in logged:
+            if bool(cids) != rec.endswith(" record=1"):
+                sweep.problem("record=1 on the SECCOMP record without its CONTAINER_ID, "
+                              "or the reverse", n, " | ".join(logged + cids))
+        missing = helper_records(sweep, r, lines)
+        if logged:
+            missing += expect(sweep, r, logged, 1, "SECCOMP") + expect(sweep, r, cids, 1, "CONTAINER_ID")
+        else:
+            # No SECCOMP record: the event is lost as a whole (its
+            # CONTAINER_ID is logged only with it).
+            missing += 1
+            if cids:
+                sweep.problem("a CONTAINER_ID of a SECCOMP record that was lost", n,
+                              " | ".join(cids))
+        return missing, f"SECCOMP {len(logged)}, CONTAINER_ID {len(cids)}"
+    return r, later
+
+
+# 10. A dm-integrity table load by a labelled task: its constructor
 # reserves the maker's contid on the device, given back when the device
 # is removed (right after, by the helper).
 def one_dm(sweep, n, base, loop):
@@ -968,6 +1007,10 @@ try:
     s = sweep("AUDIT_USER message", ["ENOMEM", "ENOBUFS"], one_usermsg)
     covered(s, "a message sent whose records were not all logged",
             [r for r in s.runs if r.result == "OK" and r.lost])
+
+    s = sweep("SECCOMP_RET_LOG record", [], one_seccomp)
+    covered(s, "a SECCOMP record logged without its CONTAINER_ID",
+            [r for r in s.runs if r.lost])
 
     dmdir = os.path.join(work, "dm")
     os.mkdir(dmdir)
