@@ -76,7 +76,20 @@ def try_reuse(value):
         return set_contid(c.pid, value)
 
 
+def lsm_context():
+    """The LSM context the kernel gives an unconfined task like the
+    senders (AppArmor's "unconfined"), empty without such an LSM."""
+    try:
+        with open("/proc/self/attr/current", "rb") as f:
+            return f.read().rstrip(b"\n\0")
+    except OSError:
+        return b""
+
+
 auditd = auditd_pid()
+LSM_CONTEXT = lsm_context()
+# auditd's DAEMON_* records have subj= after pid= when an LSM is on.
+SUBJ = r"(?:subj=\S+ )?"
 os.kill(auditd, signal.SIGSTOP)
 try:
     with AuditSocket() as nl:
@@ -93,7 +106,8 @@ try:
         eq(got_pid, pid, "SIGNAL_INFO2 names the sender's pid")
         eq(uid, os.getuid(), "... and its uid (no loginuid set)")
         eq(cid, f"{inner},^{outer}", "... and its whole chain, 20 digits each, uncut")
-        eq((ctx, size), (b"", 12 + len(cid)), "... in 12 + cid_len bytes, with no LSM context")
+        eq((ctx, size), (LSM_CONTEXT, 12 + len(cid) + len(LSM_CONTEXT)),
+           "... in 12 + cid_len bytes and the LSM context's")
         eq(try_reuse(inner), "OK", "once fetched, the sender's id may be set again")
         eq(try_reuse(outer), "OK", "... and the id it was nested in")
         eq(nl.signal_info2()[2], "", "a second fetch names no container")
@@ -103,7 +117,8 @@ try:
         pid = signal_from(old, signal.SIGUSR2)
         eq(try_reuse(old), "ENOTUNIQ", "reserved until fetched ...")
         uid, got_pid, ctx, size = nl.signal_info()
-        eq((got_pid, size), (pid, 8), "... and SIGNAL_INFO still answers uid and pid in 8 bytes")
+        eq((got_pid, size), (pid, 8 + len(LSM_CONTEXT)),
+           "... and SIGNAL_INFO still answers uid, pid and the LSM context")
         eq(try_reuse(old), "OK", "... and fetching it that way releases the id too")
 
         # A later signal replaces the reservation (in atomic context,
@@ -146,7 +161,7 @@ for v in (inner, outer, old, first, second):
 # The real auditd names the sender's container in its DAEMON_* records.
 nested, top = unique_value(), unique_value()
 pid = signal_from(top, signal.SIGUSR2, nested=nested)
-line = wait_record("DAEMON_RESUME", rf" pid={pid} contid={nested},\^{top} res=success")
+line = wait_record("DAEMON_RESUME", rf" pid={pid} {SUBJ}contid={nested},\^{top} res=success")
 ok(line, "auditd's DAEMON_RESUME names the sender's chain")
 eq(try_reuse(nested), "OK", "auditd fetched it, so the id is free again")
 
@@ -164,12 +179,12 @@ try:
     eq(try_reuse(held), "ENOTUNIQ", "with auditd stopped, the sender's id stays reserved")
 finally:
     os.kill(auditd, signal.SIGCONT)
-wait_record("DAEMON_RESUME", rf" pid={pid} contid={held} res=success")
+wait_record("DAEMON_RESUME", rf" pid={pid} {SUBJ}contid={held} res=success")
 eq(try_reuse(held), "OK", "once auditd has logged it, the id is free again")
 
 plain = Child(["kill", "-USR2", str(auditd)])
 plain.proc.wait()
-line = wait_record("DAEMON_RESUME", rf" pid={plain.pid} res=success")
+line = wait_record("DAEMON_RESUME", rf" pid={plain.pid} {SUBJ}res=success")
 ok("contid=" not in line, "an unlabelled sender's DAEMON_RESUME has no contid=", line)
 
 # An unprivileged labelled task whose kill(auditd, SIGTERM) fails with
@@ -220,7 +235,7 @@ finally:
     os.kill(auditd, signal.SIGCONT)
 resume = wait_until(lambda: daemon_records("DAEMON_RESUME")[resumes_before:],
                     "auditd's DAEMON_RESUME")[0]
-ok(re.search(rf" pid={real_pid} contid={real} res=success", resume),
+ok(re.search(rf" pid={real_pid} {SUBJ}contid={real} res=success", resume),
    "auditd's record names the task whose signal it got, and its container", resume)
 eq(try_reuse(real), "OK", "... and then frees its id")
 

@@ -97,12 +97,13 @@ for who in ("labelled", "nested", "unlabelled"):
     line = wait_record("SECCOMP", rf" pid={actor} .*syscall=110 .*code=0x7ffc0000")
     own_event(line, chain, f"SECCOMP_RET_LOG of a {who} task")
 
-label, nest, chain = whose("labelled")
-actor, _ = run("seccomp-kill", label=label, rc=128 + 31)
-line = wait_record("SECCOMP", rf" pid={actor} .*syscall=110 .*code=0x80000000")
-own_event(line, chain, "SECCOMP_RET_KILL_PROCESS of a labelled task")
-line = wait_record("ANOM_ABEND", rf" pid={actor} .*sig=31 res=1")
-own_event(line, chain, "... and the ANOM_ABEND of its SIGSYS")
+for who in ("labelled", "nested", "unlabelled"):
+    label, nest, chain = whose(who)
+    actor, _ = run("seccomp-kill", label=label, nest=nest, rc=128 + 31)
+    line = wait_record("SECCOMP", rf" pid={actor} .*syscall=110 .*code=0x80000000")
+    own_event(line, chain, f"SECCOMP_RET_KILL_PROCESS of a {who} task")
+    line = wait_record("ANOM_ABEND", rf" pid={actor} .*sig=31 res=1")
+    own_event(line, chain, "... and the ANOM_ABEND of its SIGSYS")
 
 # Under an audited syscall: the SECCOMP record comes before the syscall's
 # event begins, so each event names the container once.
@@ -160,6 +161,16 @@ for who in ("labelled", "nested", "unlabelled"):
     ok("open EACCES" in out, f"the confined {who} task is denied {secret}", out)
     line = wait_record("AVC", rf'apparmor="DENIED" operation="open" .*name="{re.escape(secret)}" pid={actor} ')
     in_syscall_event(line, chain, f"AppArmor AVC of a {who} task")
+# With no audit context (a never,task rule) the denial joins no event.
+auditctl("-A", "task,never")
+try:
+    label, nest, chain = whose("nested")
+    actor, out = run("confine", "contid-standalone", "open", secret, label=label, nest=nest)
+finally:
+    auditctl("-d", "task,never")
+ok("open EACCES" in out, "the confined task with no audit context is denied too", out)
+line = wait_record("AVC", rf'apparmor="DENIED" operation="open" .*name="{re.escape(secret)}" pid={actor} ')
+own_event(line, chain, "AppArmor AVC of a nested task with no audit context")
 
 # --- ANOM_LINK --------------------------------------------------------------
 with open("/proc/sys/fs/protected_symlinks") as f:
@@ -173,9 +184,9 @@ os.lchown(link, 1000, 1000)
 with open("/proc/sys/fs/protected_symlinks", "w") as f:
     f.write("1")
 try:
-    for who in ("labelled", "unlabelled"):
+    for who in ("labelled", "nested", "unlabelled"):
         label, nest, chain = whose(who)
-        actor, out = run("open", link, label=label)
+        actor, out = run("open", link, label=label, nest=nest)
         ok("open EACCES" in out, f"a {who} task may not follow another user's symlink", out)
         line = wait_record("ANOM_LINK", rf"op=follow_link .* pid={actor} ")
         in_syscall_event(line, chain, f"ANOM_LINK of a {who} task")
@@ -195,13 +206,16 @@ else:
             "-F", "key=contid-standalone-module")
     auditctl("-a", *rule)
     try:
-        label, nest, chain = whose("nested")
-        actor, _ = run("exec", "modprobe", module, label=label, nest=nest)
-        line = wait_record("KERN_MODULE", f'name="{module}"')
-        ev = event(serial(line))
-        ok(any(f" pid={actor} " in r and "type=SYSCALL" in r for r in ev),
-           "KERN_MODULE: in the labelled modprobe's syscall event", "\n".join(ev))
-        eq(event_contids(line), [chain], "KERN_MODULE: the event names the nested container")
+        for who in ("labelled", "nested", "unlabelled"):
+            label, nest, chain = whose(who)
+            actor, _ = run("exec", "modprobe", module, label=label, nest=nest)
+            calls = wait_record("SYSCALL", rf" pid={actor} .*key=\"contid-standalone-module\"")
+            ev = event(serial(calls))
+            ok(any('type=KERN_MODULE msg=audit' in r and f'name="{module}"' in r for r in ev),
+               f"KERN_MODULE {module} in the {who} modprobe's syscall event", "\n".join(ev))
+            eq(event_contids(calls), [] if chain is None else [chain],
+               f"KERN_MODULE: the event names {chain or 'no container'}")
+            subprocess.run(["modprobe", "-r", module], check=True)
     finally:
         auditctl("-d", *rule)
         subprocess.run(["modprobe", "-r", module])
