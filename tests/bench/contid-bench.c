@@ -12,16 +12,23 @@
  *                               only the write to its audit_containerid is
  *                               timed
  *   contid-bench packet N PORT  N UDP datagrams to 127.0.0.1:PORT
+ *   contid-bench seccomp N      getppid(), N times, under a seccomp filter
+ *                               that logs it (SECCOMP_RET_LOG): a SECCOMP
+ *                               record each, outside any syscall event
  *
  * Prints one number: the fastest of 5 rounds, in ns per operation (the
  * round least disturbed by the rest of the machine).
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -130,6 +137,23 @@ static double round_packet(void)
 	return start;
 }
 
+/* Logs every getppid() of this process (SECCOMP_RET_LOG). */
+static void log_getppid(void)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_LOG),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = 4, .filter = code };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
+		die("seccomp");
+}
+
 static int cmp(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -152,8 +176,10 @@ int main(int argc, char **argv)
 		round = round_set, next_id = strtoull(argv[3], NULL, 10);
 	else if (n > 0 && argc == 4 && !strcmp(argv[1], "packet"))
 		round = round_packet, port = atoi(argv[3]);
+	else if (n > 0 && argc == 3 && !strcmp(argv[1], "seccomp"))
+		round = round_syscall, log_getppid();
 	if (!round) {
-		fprintf(stderr, "usage: contid-bench fork|syscall N |\n"
+		fprintf(stderr, "usage: contid-bench fork|syscall|seccomp N |\n"
 			"       contid-bench set N FIRST | packet N PORT\n");
 		return 2;
 	}

@@ -99,6 +99,27 @@ auditctl("-a", "always,exit", *B64, "-F", "sessionid=123")
 figures["getppid_rule"] = measure("syscall", 20000)
 auditctl("-D")
 figures["fork"] = measure("fork", 200)
+auditd = subprocess.run(["pgrep", "-x", "auditd"], check=True,
+                        stdout=subprocess.PIPE, text=True).stdout.split()[0]
+
+
+def kernel_share(*args, contid=None):
+    """measure() with auditd stopped: the records wait in the kernel's
+    queue (at most 5,000 here, below the backlog limit), then go."""
+    os.kill(int(auditd), signal.SIGSTOP)
+    try:
+        return measure(*args, contid=contid)
+    finally:
+        os.kill(int(auditd), signal.SIGCONT)
+        log_barrier()
+
+
+# A record outside any syscall event (SECCOMP_RET_LOG, 5 rounds of 500)
+# from a task without a contid: the kernel's share.
+figures["seccomp_log"] = kernel_share("seccomp", 500)
+if PROJECT:
+    # In a container: an event of its own, with its CONTAINER_ID record.
+    figures["seccomp_log_labelled"] = kernel_share("seccomp", 500, contid=unique_value())
 
 if PROJECT:
     figures["fork_in"] = measure("fork", 200, contid=unique_value())
@@ -147,8 +168,6 @@ if PROJECT:
                    "-j AUDIT --type accept", shell=True, check=True)
     # Then again with auditd stopped, which leaves the kernel's share:
     # the records wait in its queue (well below the backlog limit).
-    auditd = subprocess.run(["pgrep", "-x", "auditd"], check=True,
-                            stdout=subprocess.PIPE, text=True).stdout.split()[0]
 
     def packets():
         return float(subprocess.run(
