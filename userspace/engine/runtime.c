@@ -4,9 +4,10 @@
  * ids: register it where an engine names its runtime (podman's
  * [engine.runtimes], or call it instead of crun).
  *
- *   create ID, run ID   asks contid-broker to label this process as a new
- *                       container, then execs crun: the container's init
- *                       and everything below it inherit the id
+ *   create ID, run ID,  asks contid-broker to label this process as a new
+ *   restore ID          container, then execs crun: the container's init
+ *                       (or the processes CRIU restores) and everything
+ *                       below it inherit the id
  *   exec ID             asks the broker to add this process to container
  *                       ID, then execs crun
  *   delete ID           runs crun; if it succeeds, tells the broker to
@@ -229,8 +230,12 @@ int main(int argc, char *argv[])
 	uint64_t contid;
 
 	crun_parse(argc, argv, &cmd);
-	op = cmd.command && strcmp(cmd.command, "exec") == 0 ? "container-exec" :
-							       "container-create";
+	if (cmd.command && strcmp(cmd.command, "exec") == 0)
+		op = "container-exec";
+	else if (cmd.command && strcmp(cmd.command, "restore") == 0)
+		op = "container-restore";
+	else
+		op = "container-create";
 	switch (cmd.action) {
 	case CRUN_PASS:
 		exec_crun(argv);

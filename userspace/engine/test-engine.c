@@ -68,6 +68,17 @@ static void test_crun_parse(void)
 	check_crun("exec --env=A=B c1 -e x", "join c1");
 	check_crun("exec -- c1 sh", "join c1");
 	check_crun("exec -ti c1 sh", "join c1");	/* -t takes "i" */
+	/* restore starts the container's processes again (CRIU, below crun). */
+	check_crun("restore c1", "new c1");
+	check_crun("--root /r restore --image-path /i --work-path /w -b /b --tcp-established "
+		   "--ext-unix-sk --shell-job --file-locks --manage-cgroups-mode soft "
+		   "--pid-file /p --console-socket /s -d c1", "new c1");
+	check_crun("restore --image-path=/i -db/b c1", "new c1");
+	check_crun("restore --lsm-profile x c1", "unparsed");	/* not in crun 1.8.1 */
+	check_crun("restore", "unparsed");
+	check_crun("restore --help", "pass");
+	/* checkpoint starts no process in the container (CRIU runs below crun). */
+	check_crun("checkpoint --image-path /i c1", "pass");
 	check_crun("delete c1", "forget c1");
 	check_crun("delete -f c1", "forget c1");
 	check_crun("--root /r delete --force c1", "forget c1");
