@@ -25,7 +25,9 @@
  * logs a TRUSTED_APP record with res=failed, and runs crun unlabelled.
  *
  * Environment: AUDIT_CONTID_BROKER (the broker's socket), AUDIT_CONTID_CRUN
- * (the real crun, default /usr/bin/crun), AUDIT_CONTID_UNLABELLED.
+ * (the real crun, default /usr/bin/crun), AUDIT_CONTID_UNLABELLED,
+ * AUDIT_CONTID_BROKER_TIMEOUT (seconds to wait for the broker to accept
+ * the connection, and again for its answer; default 30).
  */
 #include <errno.h>
 #include <linux/audit.h>
@@ -46,6 +48,25 @@
 /* libaudit.h's freestyle record of a trusted application. */
 #define AUDIT_TRUSTED_APP 1121
 #define PROG "audit-contid-runtime"
+
+#define BROKER_TIMEOUT_DEFAULT 30
+#define BROKER_TIMEOUT_MAX 3600
+
+/* AUDIT_CONTID_BROKER_TIMEOUT in seconds, or -1 if it is no such number. */
+static int broker_timeout(void)
+{
+	const char *text = getenv("AUDIT_CONTID_BROKER_TIMEOUT");
+	char *end;
+	long seconds;
+
+	if (!text || !*text)
+		return BROKER_TIMEOUT_DEFAULT;
+	errno = 0;
+	seconds = strtol(text, &end, 10);
+	if (errno || *end || seconds < 1 || seconds > BROKER_TIMEOUT_MAX)
+		return -1;
+	return seconds;
+}
 
 static const char *crun_path(void)
 {
@@ -107,14 +128,20 @@ static int ask_broker(const struct request *req, uint64_t *contid,
 	const char *path = getenv(BROKER_SOCKET_ENV);
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	char msg[ENGINE_MSG_MAX + 1];
-	const struct timeval reply_timeout = { .tv_sec = 30 };
+	int fd, err, len, seconds = broker_timeout();
+	struct timeval timeout = { .tv_sec = seconds };
 	const char *message;
 	ssize_t n;
-	int fd, err, len;
 
 	if (!path || !*path)
 		path = BROKER_SOCKET_DEFAULT;
 	*reason = "no-broker";
+	if (seconds < 0) {
+		snprintf(why, why_size,
+			 "AUDIT_CONTID_BROKER_TIMEOUT is not a number of seconds from 1 to %d",
+			 BROKER_TIMEOUT_MAX);
+		return EINVAL;
+	}
 	if (strlen(path) >= sizeof(addr.sun_path)) {
 		snprintf(why, why_size, "broker socket path too long: %s", path);
 		return ENAMETOOLONG;
@@ -131,13 +158,28 @@ static int ask_broker(const struct request *req, uint64_t *contid,
 		snprintf(why, why_size, "cannot make a socket: %s", strerror(err));
 		return err;
 	}
-	/* A stopped broker must not hang the engine. */
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &reply_timeout, sizeof(reply_timeout));
+	/*
+	 * A stopped or wedged broker must not hang the engine: a unix
+	 * socket's connect() to a full backlog waits at most SO_SNDTIMEO,
+	 * and the answer at most SO_RCVTIMEO.
+	 */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout))) {
+		err = errno;
+		snprintf(why, why_size, "cannot bound the wait for the broker: %s", strerror(err));
+		close(fd);
+		return err;
+	}
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		err = errno;
-		snprintf(why, why_size,
-			 "no broker at %s (%s): is the engine running under contid-broker?",
-			 path, strerror(err));
+		if (err == EAGAIN)
+			snprintf(why, why_size,
+				 "the broker at %s did not accept the connection within %d s (its backlog is full: is it stopped or wedged?)",
+				 path, seconds);
+		else
+			snprintf(why, why_size,
+				 "no broker at %s (%s): is the engine running under contid-broker?",
+				 path, strerror(err));
 		close(fd);
 		return err;
 	}
@@ -149,8 +191,8 @@ static int ask_broker(const struct request *req, uint64_t *contid,
 		n = -1;
 	if (n <= 0) {
 		err = n < 0 && errno ? errno : ECONNRESET;
-		snprintf(why, why_size, "the broker at %s did not answer (%s)", path,
-			 strerror(err));
+		snprintf(why, why_size, "the broker at %s did not answer within %d s (%s)",
+			 path, seconds, strerror(err));
 		close(fd);
 		return err;
 	}
