@@ -70,9 +70,11 @@ static void test_crun_parse(void)
 	check_crun("exec -ti c1 sh", "join c1");	/* -t takes "i" */
 	/* restore starts the container's processes again (CRIU, below crun). */
 	check_crun("restore c1", "new c1");
-	check_crun("--root /r restore --image-path /i --work-path /w -b /b --tcp-established "
-		   "--ext-unix-sk --shell-job --file-locks --manage-cgroups-mode soft "
-		   "--pid-file /p --console-socket /s -d c1", "new c1");
+	check_crun("--root /r restore --image-path /i --work-path /w -b /b --file-locks c1",
+		   "new c1");
+	check_crun("restore --tcp-established --ext-unix-sk --shell-job -d c1", "new c1");
+	check_crun("restore --manage-cgroups-mode soft --pid-file /p --console-socket /s c1",
+		   "new c1");
 	check_crun("restore --image-path=/i -db/b c1", "new c1");
 	check_crun("restore --lsm-profile x c1", "unparsed");	/* not in crun 1.8.1 */
 	check_crun("restore", "unparsed");

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+# contid-broker's defects a review found (issue 28), each failing on the
+# broker before its fix: clients that connect and send nothing leaked a
+# pidfd each until accept() failed and the broker spun on its queue; a
+# requester reaped before the broker served it was labelled by its bare
+# pid, which another process may have by then; a name could be made at
+# most 64 times; a container the broker could not record (out of memory)
+# was labelled all the same, and the next create of its name joined it.  The runtime runs below the broker with a crun that does
+# nothing (/bin/true): only the broker's labels are under test.
+import os
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from contid import *  # noqa: E402,F403
+from engine import *  # noqa: E402,F403
+
+work = scratch("broker")
+NO_CRUN = {"AUDIT_CONTID_CRUN": "/bin/true", "AUDIT_CONTID_BROKER_TIMEOUT": "10"}
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def silent_client(path, seconds):
+    """Connects and sends nothing; True if the broker closes the
+    connection within `seconds` (its request timeout)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.settimeout(seconds)
+    try:
+        s.connect(path)
+        return s.recv(16) == b""
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+# --- silent clients ------------------------------------------------------
+# 32 fds for the broker, 100 ms to send a request: 60 silent clients
+# would leak more pidfds than it has.
+sock = os.path.join(work, "silent.sock")
+broker = Broker(sock, wrapper=["prlimit", "--nofile=32:32", "--"],
+                options=["--request-timeout", "100"])
+try:
+    served = 0
+    for _ in range(60):
+        if not silent_client(sock, 3):
+            break
+        served += 1
+    eq(served, 60, "60 clients that send nothing are each timed out and closed")
+    rc, out, err = broker.run([RUNTIME, "create", f"after-silent-{os.getpid()}"], env=NO_CRUN,
+                              timeout=30)
+    ok(rc == 0, "... and the broker still labels a container after them", err)
+    before = cpu_seconds(broker.proc.pid)
+    time.sleep(1)
+    spent = cpu_seconds(broker.proc.pid) - before
+    ok(spent < 0.3, f"... and idles (used {spent:.2f} s of CPU in 1 s)")
+finally:
+    broker.stop()
+
+# --- a requester reaped before it is served --------------------------------
+# With the broker stopped, a child sends "new" and is reaped; the next
+# fork takes its pid (ns_last_pid).  The broker, resumed, must not label
+# that process: the requester's pidfd cannot be had, so it refuses.
+RECYCLE = r"""
+import os, signal, socket, sys
+broker, path, name = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+for attempt in range(20):
+    os.kill(broker, signal.SIGSTOP)
+    try:
+        child = os.fork()
+        if child == 0:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            s.connect(path)
+            s.send(("new " + name).encode())
+            os._exit(0)
+        os.waitpid(child, 0)
+        with open("/proc/sys/kernel/ns_last_pid", "w") as f:
+            f.write(str(child - 1))
+        r, w = os.pipe()
+        heir = os.fork()
+        if heir == 0:
+            os.read(r, 1)
+            os._exit(0)
+    finally:
+        os.kill(broker, signal.SIGCONT)
+    # Requests are served in order: once this one is answered, the dead
+    # child's has been handled.
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(path)
+    s.send(b"forget no-such-container")
+    s.recv(1024)
+    with open(f"/proc/{heir}/audit_containerid") as f:
+        label = f.read().strip()
+    os.write(w, b"x")
+    os.waitpid(heir, 0)
+    if heir == child:
+        print("recycled", heir, label)
+        break
+    print("not recycled", child, heir)
+"""
+sock = os.path.join(work, "recycle.sock")
+broker = Broker(sock)
+try:
+    name = f"recycled-{os.getpid()}"
+    rc, out, err = broker.run([sys.executable, "-c", RECYCLE, str(broker.proc.pid), sock, name],
+                              timeout=120)
+    got = re.search(r"^recycled (\d+) (\d+)$", out, re.M)
+    ok(rc == 0 and got, "a reaped requester's pid is taken by another process below the broker",
+       out + err)
+    eq(got and got.group(2), str(UNSET), "... which the broker does not label")
+finally:
+    broker.stop()
+
+# --- many lives of one name -------------------------------------------------
+sock = os.path.join(work, "lives.sock")
+broker = Broker(sock)
+try:
+    name = f"web-{os.getpid()}"
+    failures = []
+    for life in range(70):
+        rc, out, err = broker.run([RUNTIME, "create", name], env=NO_CRUN, timeout=30)
+        if rc:
+            failures.append(f"life {life + 1}: {err.strip()}")
+    eq(failures, [], "one name made 70 times (each life gone before the next) is labelled each time")
+finally:
+    broker.stop()
+
+# --- out of memory recording a container -----------------------------------
+# The broker's copy of a container's name fails once (an LD_PRELOAD
+# shim).  It must not label a process it cannot record: the next create
+# of the name would join the container still running.  The crun here
+# prints the id it runs with and leaves a task of the container behind.
+SHIM = os.path.join(work, "failstrdup.so")
+subprocess.run(["gcc", "-O2", "-shared", "-fPIC", "-o", SHIM,
+                os.path.join(os.path.dirname(__file__), "..", "failstrdup.c"), "-ldl"],
+               check=True)
+LINGER = "987654"
+fake_crun = os.path.join(work, "crun-that-lingers")
+with open(fake_crun, "w") as f:
+    f.write(f"#!/bin/sh\ncat /proc/$$/audit_containerid\n(exec sleep {LINGER} &)\n")
+os.chmod(fake_crun, 0o755)
+name = f"oom-{os.getpid()}"
+sock = os.path.join(work, "oom.sock")
+broker = Broker(sock, wrapper=["env", f"LD_PRELOAD={SHIM}", f"FAIL_STRDUP_ONCE={name}"])
+try:
+    env = {"AUDIT_CONTID_CRUN": fake_crun, "AUDIT_CONTID_BROKER_TIMEOUT": "10"}
+    rc1, out1, err1 = broker.run([RUNTIME, "create", name], env=env, timeout=30)
+    rc2, out2, err2 = broker.run([RUNTIME, "create", name], env=env, timeout=30)
+    ok(rc1 == 1 and "out of memory recording container" in err1,
+       "a create the broker cannot record is refused, not labelled", f"{rc1}: {out1} {err1}")
+    ok(rc2 == 0, "the next create of the name is labelled", err2)
+    ok(rc1 != 0 or out1.split() != out2.split(),
+       "... as a new container, not the one still running", f"{out1!r} {out2!r}")
+finally:
+    subprocess.run(["pkill", "-f", f"sleep {LINGER}"])
+    broker.stop()
+
+shutil.rmtree(work)
+done()
