@@ -19,7 +19,8 @@
  *   - it listens on a unix socket only root may use (mode 0600 and
  *     SO_PEERCRED), where audit-contid-runtime asks it to label itself
  *     ("new ID", "join ID") just before it execs crun, and to forget a
- *     deleted container ("forget ID").
+ *     deleted container ("forget ID CONTID", the life it looked up with
+ *     "lookup ID" before crun deleted it).
  *
  * It exits when COMMAND has exited and nothing is left below it, with
  * COMMAND's status.  Requests are answered one at a time: each is a few
@@ -349,12 +350,19 @@ static int handle_request(const struct request *req, pid_t pid, int pidfd, char 
 	struct container *c = find_container(req->oci_id);
 	int err;
 
-	if (req->verb == REQUEST_FORGET) {
+	if (req->verb == REQUEST_FORGET || req->verb == REQUEST_LOOKUP) {
 		if (!c)
 			return reply_error(reply, size, ENOENT,
 					   "container %s is not known to this broker", req->oci_id);
+		/* A late forget must not forget the name's next life. */
+		if (req->contid != CONTID_UNSET && req->contid != c->contid)
+			return reply_error(reply, size, ESTALE,
+					   "container %s is another life now (audit container id %llu, not %llu): not forgotten",
+					   req->oci_id, (unsigned long long)c->contid,
+					   (unsigned long long)req->contid);
 		snprintf(reply, size, "ok %llu", (unsigned long long)c->contid);
-		forget_container(c);
+		if (req->verb == REQUEST_FORGET)
+			forget_container(c);
 		return 0;
 	}
 	/* The kernel says EXDEV too; this says what to do about it. */
@@ -369,6 +377,16 @@ static int handle_request(const struct request *req, pid_t pid, int pidfd, char 
 		return reply_error(reply, size, ENOENT,
 				   "container %s is not known to this broker: it was not created under it, or the broker restarted since",
 				   req->oci_id);
+	/*
+	 * Its last task gone, the id is free in the kernel: writing it would
+	 * make a second container of that id, not join the first.  (The
+	 * window between this check and the write stays: the kernel has no
+	 * write that only joins.)
+	 */
+	if (!contid_in_use(c->contid))
+		return reply_error(reply, size, ESRCH,
+				   "container %s has no task left (audit container id %llu): it has exited",
+				   req->oci_id, (unsigned long long)c->contid);
 	err = write_contid(pid, pidfd, c->contid);
 	if (err)
 		return reply_error(reply, size, err,

@@ -233,15 +233,26 @@ static void unlabelled(char *argv[], const struct crun_command *cmd,
 	exec_crun(argv);
 }
 
-/* delete: the broker forgets the container only once crun has deleted it. */
+/*
+ * delete: the broker forgets the container only once crun has deleted it,
+ * and only the life that crun deleted (looked up before), not one made
+ * again under its name meanwhile.
+ */
 static int delete_then_forget(char *argv[], const struct crun_command *cmd)
 {
-	struct request req = { .verb = REQUEST_FORGET };
+	struct request req = { .verb = REQUEST_LOOKUP, .contid = CONTID_UNSET };
 	char why[ENGINE_MSG_MAX];
 	const char *reason;
-	uint64_t contid;
+	uint64_t contid, life = CONTID_UNSET;
 	int status;
 	pid_t pid;
+
+	/* Unknown to the broker, or no broker: nothing to forget after. */
+	if (oci_id_valid(cmd->oci_id)) {
+		strcpy(req.oci_id, cmd->oci_id);
+		if (ask_broker(&req, &life, why, sizeof(why), &reason))
+			life = CONTID_UNSET;
+	}
 
 	pid = fork();
 	if (pid < 0) {
@@ -255,9 +266,9 @@ static int delete_then_forget(char *argv[], const struct crun_command *cmd)
 			return 1;
 	if (!WIFEXITED(status))
 		return 128 + WTERMSIG(status);
-	if (WEXITSTATUS(status) == 0 && oci_id_valid(cmd->oci_id)) {
-		strcpy(req.oci_id, cmd->oci_id);
-		/* Unknown to the broker, or no broker: nothing to forget. */
+	if (WEXITSTATUS(status) == 0 && life != CONTID_UNSET) {
+		req.verb = REQUEST_FORGET;
+		req.contid = life;
 		ask_broker(&req, &contid, why, sizeof(why), &reason);
 	}
 	return WEXITSTATUS(status);
@@ -300,6 +311,7 @@ int main(int argc, char *argv[])
 		unlabelled(argv, &cmd, op, "invalid-container-id", why);
 	}
 	req.verb = cmd.action == CRUN_NEW ? REQUEST_NEW : REQUEST_JOIN;
+	req.contid = CONTID_UNSET;
 	strcpy(req.oci_id, cmd.oci_id);
 	if (ask_broker(&req, &contid, why, sizeof(why), &reason))
 		unlabelled(argv, &cmd, op, reason, why);

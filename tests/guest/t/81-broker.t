@@ -6,7 +6,9 @@
 # requester reaped before the broker served it was labelled by its bare
 # pid, which another process may have by then; a name could be made at
 # most 64 times; a container the broker could not record (out of memory)
-# was labelled all the same, and the next create of its name joined it.  The runtime runs below the broker with a crun that does
+# was labelled all the same, and the next create of its name joined it;
+# a late forget forgot the name's next life, and an exec into a container
+# whose tasks had all exited made a second container of its id.  The runtime runs below the broker with a crun that does
 # nothing (/bin/true): only the broker's labels are under test.
 import os
 import socket
@@ -130,6 +132,64 @@ try:
             failures.append(f"life {life + 1}: {err.strip()}")
     eq(failures, [], "one name made 70 times (each life gone before the next) is labelled each time")
 finally:
+    broker.stop()
+
+# --- requests that name the life they mean ---------------------------------
+def ask(path, text):
+    """One request to the broker from the test (root, not below it: forget
+    and lookup do not label); the reply."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.settimeout(10)
+    s.connect(path)
+    s.send(text.encode())
+    try:
+        return s.recv(1024).decode()
+    finally:
+        s.close()
+
+
+LINGER_LIVES = "987653"
+lingering = os.path.join(work, "crun-that-lingers-too")
+with open(lingering, "w") as f:
+    f.write(f"#!/bin/sh\ncat /proc/$$/audit_containerid\n(exec sleep {LINGER_LIVES} &)\n")
+os.chmod(lingering, 0o755)
+sock = os.path.join(work, "life.sock")
+broker = Broker(sock)
+try:
+    env = {"AUDIT_CONTID_CRUN": lingering, "AUDIT_CONTID_BROKER_TIMEOUT": "10"}
+    name = f"twice-{os.getpid()}"
+    rc, out, err = broker.run([RUNTIME, "create", name], env=env, timeout=30)
+    first = out.split()[0] if rc == 0 and out.split() else None
+    ok(first, "a container runs, a task of it left behind", err)
+    eq(ask(sock, f"lookup {name}"), f"ok {first}", "lookup names its life's id")
+    # A delete looked it up; the container ends, and its name is made
+    # again before that delete's forget arrives.
+    subprocess.run(["pkill", "-f", f"sleep {LINGER_LIVES}"])
+    wait_until(lambda: subprocess.run(["pgrep", "-f", f"sleep {LINGER_LIVES}"],
+                                      stdout=subprocess.DEVNULL).returncode,
+               "the first life's last task to exit")
+    rc, out, err = broker.run([RUNTIME, "create", name], env=env, timeout=30)
+    second = out.split()[0] if rc == 0 and out.split() else None
+    ok(second and second != first, "the name made again is a new life with a new id", err)
+    reply = ask(sock, f"forget {name} {first}")
+    ok(reply.startswith(f"error {116} ") and "another life now" in reply,
+       "a late forget of the first life is refused (ESTALE)", reply)
+    eq(ask(sock, f"lookup {name}"), f"ok {second}", "... and the second life is still known")
+    rc, out, err = broker.run([RUNTIME, "exec", name, "true"], env=env, timeout=30)
+    ok(rc == 0 and out.split()[:1] == [second], "an exec joins the second life", err)
+
+    # An exec after the container's last task exited: no second life of
+    # its id.
+    subprocess.run(["pkill", "-f", f"sleep {LINGER_LIVES}"])
+    wait_until(lambda: subprocess.run(["pgrep", "-f", f"sleep {LINGER_LIVES}"],
+                                      stdout=subprocess.DEVNULL).returncode,
+               "the second life's last task to exit")
+    rc, out, err = broker.run([RUNTIME, "exec", name, "true"], env=env, timeout=30)
+    ok(rc == 1 and "has no task left" in err,
+       "an exec into a container whose tasks have all exited is refused", f"{rc}: {out} {err}")
+    eq(ask(sock, f"forget {name} {second}"), f"ok {second}", "the delete's forget of its life works")
+finally:
+    subprocess.run(["pkill", "-f", f"sleep {LINGER_LIVES}"])
     broker.stop()
 
 # --- out of memory recording a container -----------------------------------
