@@ -67,45 +67,53 @@ finally:
     broker.stop()
 
 # --- a requester reaped before it is served --------------------------------
-# With the broker stopped, a child sends "new" and is reaped; the next
-# fork takes its pid (ns_last_pid).  The broker, resumed, must not label
+# With the broker stopped, a child sends "new" and is reaped; another
+# process takes its pid (clone3 with set_tid).  The broker, resumed, must not label
 # that process: the requester's pidfd cannot be had, so it refuses.
 RECYCLE = r"""
-import os, signal, socket, sys
+import ctypes, os, signal, socket, struct, sys
 broker, path, name = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-for attempt in range(20):
-    os.kill(broker, signal.SIGSTOP)
-    try:
-        child = os.fork()
-        if child == 0:
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            s.connect(path)
-            s.send(("new " + name).encode())
-            os._exit(0)
-        os.waitpid(child, 0)
-        with open("/proc/sys/kernel/ns_last_pid", "w") as f:
-            f.write(str(child - 1))
-        r, w = os.pipe()
-        heir = os.fork()
-        if heir == 0:
-            os.read(r, 1)
-            os._exit(0)
-    finally:
-        os.kill(broker, signal.SIGCONT)
-    # Requests are served in order: once this one is answered, the dead
-    # child's has been handled.
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    s.connect(path)
-    s.send(b"forget no-such-container")
-    s.recv(1024)
-    with open(f"/proc/{heir}/audit_containerid") as f:
-        label = f.read().strip()
-    os.write(w, b"x")
-    os.waitpid(heir, 0)
-    if heir == child:
-        print("recycled", heir, label)
-        break
-    print("not recycled", child, heir)
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def fork_as(pid):
+    # clone3() with set_tid: the child gets `pid` (root may ask for it).
+    tid = (ctypes.c_int * 1)(pid)
+    args = ctypes.create_string_buffer(struct.pack(
+        "11Q", 0, 0, 0, 0, signal.SIGCHLD, 0, 0, 0, ctypes.addressof(tid), 1, 0), 88)
+    got = libc.syscall(435, args, 88)
+    if got < 0:
+        raise OSError(ctypes.get_errno(), "clone3 with set_tid")
+    return got
+
+
+os.kill(broker, signal.SIGSTOP)
+try:
+    child = os.fork()
+    if child == 0:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.connect(path)
+        s.send(("new " + name).encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    r, w = os.pipe()
+    heir = fork_as(child)
+    if heir == 0:
+        os.read(r, 1)
+        os._exit(0)
+finally:
+    os.kill(broker, signal.SIGCONT)
+# Requests are served in order: once this one is answered, the dead
+# child's has been handled.
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(path)
+s.send(b"forget no-such-container")
+s.recv(1024)
+with open(f"/proc/{heir}/audit_containerid") as f:
+    label = f.read().strip()
+os.write(w, b"x")
+os.waitpid(heir, 0)
+print("recycled" if heir == child else "not recycled", heir, label)
 """
 sock = os.path.join(work, "recycle.sock")
 broker = Broker(sock)
