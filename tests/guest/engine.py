@@ -92,10 +92,12 @@ class Broker:
     """contid-broker running SHELL: `run(argv)` runs argv below the broker
     and returns (rc, stdout, stderr)."""
 
-    def __init__(self, socket_path):
+    def __init__(self, socket_path, wrapper=(), options=()):
+        """`wrapper` runs the broker (prlimit ...); `options` are its own."""
         self.socket = socket_path
         self.proc = subprocess.Popen(
-            [BROKER, "--socket", socket_path, "--", sys.executable, "-c", SHELL],
+            [*wrapper, BROKER, "--socket", socket_path, *options, "--",
+             sys.executable, "-c", SHELL],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
             start_new_session=True)
         hello = json.loads(self.proc.stdout.readline())

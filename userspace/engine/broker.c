@@ -3,7 +3,7 @@
  * contid-broker - sets the audit container ids of the containers an engine
  * starts below it.
  *
- *   contid-broker [-v] [--socket PATH] [--] COMMAND [ARG...]
+ *   contid-broker [-v] [--socket PATH] [--request-timeout MS] [--] COMMAND [ARG...]
  *
  * The kernel lets a task label another only if the target is its
  * descendant, is alone (no children, one thread), and, to add a task to an
@@ -19,11 +19,13 @@
  *   - it listens on a unix socket only root may use (mode 0600 and
  *     SO_PEERCRED), where audit-contid-runtime asks it to label itself
  *     ("new ID", "join ID") just before it execs crun, and to forget a
- *     deleted container ("forget ID").
+ *     deleted container ("forget ID CONTID", the life it looked up with
+ *     "lookup ID" before crun deleted it).
  *
  * It exits when COMMAND has exited and nothing is left below it, with
  * COMMAND's status.  Requests are answered one at a time: each is a few
- * system calls, and a client gets 2 seconds to send its request.
+ * system calls, and a client gets 2 seconds (--request-timeout) to send
+ * its request.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -57,18 +59,27 @@
 
 /*
  * Every id the broker handed out in its life, one entry each.  A deleted
- * container's entry keeps its id (oci_id NULL) so that the id is never
- * handed out again: its last task may still run, and the broker, as its
- * owner, would add the new container's tasks to the old one.
+ * container's entry keeps its id (and its name, to count the name's
+ * lives) so that the id is never handed out again: its last task may
+ * still run, and the broker, as its owner, would add the new container's
+ * tasks to the old one.  A name's lives take the candidates of its hash
+ * in turn (life N starts at candidate N), so a name may be made again
+ * any number of times.
  */
 struct container {
-	char *oci_id;		/* NULL once forgotten */
+	char *oci_id;
 	uint64_t contid;
+	int live;		/* 0 once forgotten, or made again */
 };
 
 static struct container *containers;
 static size_t container_count, container_capacity;
 static int verbose;
+static int request_timeout_ms = REQUEST_TIMEOUT_MS;
+/* The kernel has SO_PEERPIDFD: a requester without one is refused. */
+static int have_peerpidfd;
+/* Kept for accept()ing and closing a connection when out of fds. */
+static int reserve_fd = -1;
 
 static void vnote(const char *fmt, va_list ap)
 {
@@ -101,9 +112,19 @@ static void die(const char *fmt, ...)
 static struct container *find_container(const char *oci_id)
 {
 	for (size_t i = 0; i < container_count; i++)
-		if (containers[i].oci_id && strcmp(containers[i].oci_id, oci_id) == 0)
+		if (containers[i].live && strcmp(containers[i].oci_id, oci_id) == 0)
 			return &containers[i];
 	return NULL;
+}
+
+/* How many containers of this name the broker made (its lives). */
+static unsigned int lives_of(const char *oci_id)
+{
+	unsigned int lives = 0;
+
+	for (size_t i = 0; i < container_count; i++)
+		lives += strcmp(containers[i].oci_id, oci_id) == 0;
+	return lives;
 }
 
 static int contid_handed_out(uint64_t contid)
@@ -114,31 +135,34 @@ static int contid_handed_out(uint64_t contid)
 	return 0;
 }
 
-static int add_container(const char *oci_id, uint64_t contid)
+/*
+ * Room for one more entry, and its name: made before a process is
+ * labelled, so that a label never stands without its entry (a later "new"
+ * of the name would join the running container).  NULL if out of memory.
+ */
+static char *reserve_entry(const char *oci_id)
 {
-	char *name = strdup(oci_id);
-
-	if (!name)
-		return -1;
 	if (container_count == container_capacity) {
 		size_t capacity = container_capacity ? 2 * container_capacity : 16;
 		struct container *grown = realloc(containers, capacity * sizeof(*grown));
 
-		if (!grown) {
-			free(name);
-			return -1;
-		}
+		if (!grown)
+			return NULL;
 		containers = grown;
 		container_capacity = capacity;
 	}
-	containers[container_count++] = (struct container){ name, contid };
-	return 0;
+	return strdup(oci_id);
+}
+
+/* The entry for @name (from reserve_entry()), labelled @contid. */
+static void add_container(char *name, uint64_t contid)
+{
+	containers[container_count++] = (struct container){ name, contid, 1 };
 }
 
 static void forget_container(struct container *c)
 {
-	free(c->oci_id);
-	c->oci_id = NULL;
+	c->live = 0;
 }
 
 /* The parent of @pid from /proc/PID/stat, or -1. */
@@ -278,15 +302,22 @@ static int handle_new(const struct request *req, pid_t pid, int pidfd, char *rep
 		      size_t size)
 {
 	struct container *old = find_container(req->oci_id);
+	unsigned int first = lives_of(req->oci_id);
 	int err = ENOTUNIQ;
+	char *name;
 
 	/* A name made again is a new container, unless the old one runs. */
 	if (old && contid_in_use(old->contid))
 		return reply_error(reply, size, EEXIST,
 				   "container %s already runs with audit container id %llu",
 				   req->oci_id, (unsigned long long)old->contid);
+	name = reserve_entry(req->oci_id);
+	if (!name)
+		return reply_error(reply, size, ENOMEM,
+				   "out of memory recording container %s: not labelled",
+				   req->oci_id);
 
-	for (unsigned int attempt = 0; attempt < NEW_ATTEMPTS; attempt++) {
+	for (unsigned int attempt = first; attempt < first + NEW_ATTEMPTS; attempt++) {
 		uint64_t contid = contid_candidate(req->oci_id, attempt);
 
 		/* Ours already, for this container's last life or another. */
@@ -300,14 +331,11 @@ static int handle_new(const struct request *req, pid_t pid, int pidfd, char *rep
 		/* A container made again under its old name is a new one. */
 		if (old)
 			forget_container(old);
-		if (add_container(req->oci_id, contid))
-			/* The process is labelled but the broker cannot
-			 * record it: joins will fail, the label stands.
-			 */
-			note("out of memory recording container %s", req->oci_id);
+		add_container(name, contid);
 		snprintf(reply, size, "ok %llu", (unsigned long long)contid);
 		return 0;
 	}
+	free(name);
 	if (err == ENOTUNIQ)
 		return reply_error(reply, size, err,
 				   "no free audit container id for %s after %d candidates",
@@ -322,12 +350,19 @@ static int handle_request(const struct request *req, pid_t pid, int pidfd, char 
 	struct container *c = find_container(req->oci_id);
 	int err;
 
-	if (req->verb == REQUEST_FORGET) {
+	if (req->verb == REQUEST_FORGET || req->verb == REQUEST_LOOKUP) {
 		if (!c)
 			return reply_error(reply, size, ENOENT,
 					   "container %s is not known to this broker", req->oci_id);
+		/* A late forget must not forget the name's next life. */
+		if (req->contid != CONTID_UNSET && req->contid != c->contid)
+			return reply_error(reply, size, ESTALE,
+					   "container %s is another life now (audit container id %llu, not %llu): not forgotten",
+					   req->oci_id, (unsigned long long)c->contid,
+					   (unsigned long long)req->contid);
 		snprintf(reply, size, "ok %llu", (unsigned long long)c->contid);
-		forget_container(c);
+		if (req->verb == REQUEST_FORGET)
+			forget_container(c);
 		return 0;
 	}
 	/* The kernel says EXDEV too; this says what to do about it. */
@@ -342,6 +377,16 @@ static int handle_request(const struct request *req, pid_t pid, int pidfd, char 
 		return reply_error(reply, size, ENOENT,
 				   "container %s is not known to this broker: it was not created under it, or the broker restarted since",
 				   req->oci_id);
+	/*
+	 * Its last task gone, the id is free in the kernel: writing it would
+	 * make a second container of that id, not join the first.  (The
+	 * window between this check and the write stays: the kernel has no
+	 * write that only joins.)
+	 */
+	if (!contid_in_use(c->contid))
+		return reply_error(reply, size, ESRCH,
+				   "container %s has no task left (audit container id %llu): it has exited",
+				   req->oci_id, (unsigned long long)c->contid);
 	err = write_contid(pid, pidfd, c->contid);
 	if (err)
 		return reply_error(reply, size, err,
@@ -350,6 +395,26 @@ static int handle_request(const struct request *req, pid_t pid, int pidfd, char 
 				   explain_write_error(err));
 	snprintf(reply, size, "ok %llu", (unsigned long long)c->contid);
 	return 0;
+}
+
+/*
+ * Out of file descriptors: the connection would stay queued, keep poll()
+ * ready and spin the broker.  Accept it on the fd kept for this, and
+ * close it: the requester is refused (its connection reset).
+ */
+static void refuse_for_want_of_fds(int listen_fd, int err)
+{
+	int fd;
+
+	if (reserve_fd >= 0) {
+		close(reserve_fd);
+		reserve_fd = -1;
+	}
+	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	note("refused a connection: %s", strerror(err));
 }
 
 static void serve_connection(int listen_fd)
@@ -364,25 +429,31 @@ static void serve_connection(int listen_fd)
 	ssize_t n;
 
 	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) < 0) {
-		close(fd);
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE)
+			refuse_for_want_of_fds(listen_fd, errno);
 		return;
 	}
-	/* The requester itself, whatever reuses its pid later. */
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &pidfd_len) < 0)
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) < 0)
+		goto out;
+	/*
+	 * The requester itself, whatever reuses its pid later.  On a kernel
+	 * that has SO_PEERPIDFD, failing to get one means the requester was
+	 * reaped already: its pid may be another process's by now.
+	 */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &pidfd_len) < 0) {
 		pidfd = -1;
+		if (have_peerpidfd) {
+			note("refused pid %d: %s (gone already?)", cred.pid, strerror(errno));
+			goto out;
+		}
+	}
 	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
-	if (poll(&pfd, 1, REQUEST_TIMEOUT_MS) != 1) {
-		close(fd);
-		return;
-	}
+	if (poll(&pfd, 1, request_timeout_ms) != 1)
+		goto out;
 	n = recv(fd, msg, sizeof(msg), MSG_TRUNC);
-	if (n < 0) {
-		close(fd);
-		return;
-	}
+	if (n < 0)
+		goto out;
 	if (cred.uid != 0) {
 		err = reply_error(reply, sizeof(reply), EPERM, "only root may use the broker");
 	} else if ((size_t)n >= sizeof(msg) || request_parse(msg, n, &req)) {
@@ -396,9 +467,27 @@ static void serve_connection(int listen_fd)
 	if (err && cred.uid != 0)
 		note("refused uid %u (pid %d): %s", cred.uid, cred.pid, reply);
 	send(fd, reply, strlen(reply), MSG_NOSIGNAL);
+out:
 	if (pidfd >= 0)
 		close(pidfd);
 	close(fd);
+}
+
+/* Whether this kernel has SO_PEERPIDFD (Linux 6.5). */
+static int kernel_has_peerpidfd(void)
+{
+	int pair[2], pidfd = -1, has;
+	socklen_t len = sizeof(pidfd);
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+		return 0;
+	has = getsockopt(pair[0], SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0 ||
+	      errno != ENOPROTOOPT;
+	if (pidfd >= 0)
+		close(pidfd);
+	close(pair[0]);
+	close(pair[1]);
+	return has;
 }
 
 static int open_socket(const char *path)
@@ -467,7 +556,7 @@ static void check_can_label(void)
 static void usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-		"usage: contid-broker [-v] [--socket PATH] [--] COMMAND [ARG...]\n"
+		"usage: contid-broker [-v] [--socket PATH] [--request-timeout MS] [--] COMMAND [ARG...]\n"
 		"Runs COMMAND below a broker that labels the containers it starts\n"
 		"through audit-contid-runtime.  The socket defaults to\n"
 		"$" BROKER_SOCKET_ENV " or " BROKER_SOCKET_DEFAULT ";\n"
@@ -479,6 +568,7 @@ int main(int argc, char *argv[])
 {
 	static const struct option options[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "request-timeout", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL }
@@ -490,10 +580,18 @@ int main(int argc, char *argv[])
 
 	if (!path || !*path)
 		path = BROKER_SOCKET_DEFAULT;
-	while ((opt = getopt_long(argc, argv, "+s:vh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+s:t:vh", options, NULL)) != -1) {
+		char *end;
+
 		switch (opt) {
 		case 's':
 			path = optarg;
+			break;
+		case 't':
+			errno = 0;
+			request_timeout_ms = strtol(optarg, &end, 10);
+			if (errno || *end || request_timeout_ms < 1 || request_timeout_ms > 60000)
+				die("--request-timeout: %s is not 1 to 60000 ms", optarg);
 			break;
 		case 'v':
 			verbose = 1;
@@ -509,6 +607,8 @@ int main(int argc, char *argv[])
 		usage(2);
 
 	check_can_label();
+	have_peerpidfd = kernel_has_peerpidfd();
+	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	/* Reap as a parent must even if started with SIGCHLD ignored, and
 	 * outlive a closed stderr.
 	 */

@@ -2,14 +2,15 @@
 /*
  * crun-args.c - the command and the container id in a crun command line.
  *
- * crun (1.8.1, src/crun.c and src/{create,run,exec,delete}.c) parses its
- * global options with argp in order and stops at the first operand, the
- * command; the command parses its own options the same way and stops at
- * the first operand, the container id.  argp hands the rest to getopt, so
- * long options take "--opt=value" or "--opt value", may be abbreviated to
- * an unambiguous prefix, and short options may be grouped ("-dt").  The
- * tables below are crun's, option for option: an option that is not in
- * them may or may not take a value, so the id after it cannot be known.
+ * crun (1.8.1, src/crun.c and src/{create,run,restore,exec,delete}.c)
+ * parses its global options with argp in order and stops at the first
+ * operand, the command; the command parses its own options the same way
+ * and stops at the first operand, the container id.  argp hands the rest
+ * to getopt, so long options take "--opt=value" or "--opt value", may be
+ * abbreviated to an unambiguous prefix, and short options may be grouped
+ * ("-dt").  The tables below are crun's, option for option: an option
+ * that is not in them may or may not take a value, so the id after it
+ * cannot be known.
  */
 #include <string.h>
 
@@ -93,6 +94,23 @@ static const struct option_spec exec_options[] = {
 	{ "no-new-privs", 0, ARG_NONE, 0 },
 	{ "process-label", 0, ARG_REQUIRED, 0 },
 	{ "apparmor", 0, ARG_REQUIRED, 0 },
+	ARGP_HELP, ARGP_USAGE, ARGP_PROGRAM_NAME, ARGP_HANG,
+	{ NULL }
+};
+
+/* restore (src/restore.c): CRIU recreates the container's processes. */
+static const struct option_spec restore_options[] = {
+	{ "bundle", 'b', ARG_REQUIRED, 0 },
+	{ "image-path", 0, ARG_REQUIRED, 0 },
+	{ "work-path", 0, ARG_REQUIRED, 0 },
+	{ "tcp-established", 0, ARG_NONE, 0 },
+	{ "ext-unix-sk", 0, ARG_NONE, 0 },
+	{ "shell-job", 0, ARG_NONE, 0 },
+	{ "detach", 'd', ARG_NONE, 0 },
+	{ "pid-file", 0, ARG_REQUIRED, 0 },
+	{ "console-socket", 0, ARG_REQUIRED, 0 },
+	{ "file-locks", 0, ARG_NONE, 0 },
+	{ "manage-cgroups-mode", 0, ARG_REQUIRED, 0 },
 	ARGP_HELP, ARGP_USAGE, ARGP_PROGRAM_NAME, ARGP_HANG,
 	{ NULL }
 };
@@ -205,6 +223,7 @@ static const struct {
 } labelled_commands[] = {
 	{ "create", CRUN_NEW, create_options },
 	{ "run", CRUN_NEW, run_options },
+	{ "restore", CRUN_NEW, restore_options },
 	{ "exec", CRUN_JOIN, exec_options },
 	{ "delete", CRUN_FORGET, delete_options },
 };

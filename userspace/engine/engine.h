@@ -29,16 +29,20 @@ enum request_verb {
 	REQUEST_NEW,	/* label the requesting process: a new container */
 	REQUEST_JOIN,	/* label it with an existing container's id */
 	REQUEST_FORGET,	/* the container was deleted: drop its entry */
+	REQUEST_LOOKUP,	/* the audit id of the container's current life */
 };
 
 struct request {
 	enum request_verb verb;
 	char oci_id[OCI_ID_MAX + 1];
+	/* forget: the life meant (its audit id), or CONTID_UNSET for any */
+	uint64_t contid;
 };
 
 /*
- * "new ID", "join ID", "forget ID".  Returns 0, or -1 if the text is no
- * request (unknown verb, bad or missing id, trailing bytes).
+ * "new ID", "join ID", "forget ID[ CONTID]", "lookup ID".  Returns 0, or
+ * -1 if the text is no request (unknown verb, bad or missing id, a CONTID
+ * that is no decimal id, trailing bytes).
  */
 int request_parse(const char *msg, size_t len, struct request *req);
 /* The message for @req into @buf; its length, or -1 if it does not fit. */

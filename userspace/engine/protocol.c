@@ -14,6 +14,7 @@ static const char *const verb_names[] = {
 	[REQUEST_NEW] = "new",
 	[REQUEST_JOIN] = "join",
 	[REQUEST_FORGET] = "forget",
+	[REQUEST_LOOKUP] = "lookup",
 };
 
 const char *request_verb_name(enum request_verb verb)
@@ -34,34 +35,65 @@ int oci_id_valid(const char *id)
 	return 1;
 }
 
+/* A decimal audit id of @len bytes (no sign, no leading zero, not unset). */
+static int parse_contid(const char *text, size_t len, uint64_t *contid)
+{
+	uint64_t value = 0;
+
+	if (len == 0 || len > 20 || (text[0] == '0' && len > 1))
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		unsigned int digit = text[i] - '0';
+
+		if (digit > 9 || value > (UINT64_MAX - digit) / 10)
+			return -1;
+		value = value * 10 + digit;
+	}
+	if (value == CONTID_UNSET)
+		return -1;
+	*contid = value;
+	return 0;
+}
+
 int request_parse(const char *msg, size_t len, struct request *req)
 {
-	const char *space = memchr(msg, ' ', len);
+	const char *space = memchr(msg, ' ', len), *id, *life;
 	size_t verb_len, id_len;
 	unsigned int v;
 
 	if (!space)
 		return -1;
 	verb_len = space - msg;
-	id_len = len - verb_len - 1;
 	for (v = 0; v < sizeof(verb_names) / sizeof(verb_names[0]); v++)
 		if (strlen(verb_names[v]) == verb_len &&
 		    memcmp(msg, verb_names[v], verb_len) == 0)
 			break;
-	if (v == sizeof(verb_names) / sizeof(verb_names[0]) ||
-	    id_len > OCI_ID_MAX || memchr(space + 1, '\0', id_len))
+	if (v == sizeof(verb_names) / sizeof(verb_names[0]))
+		return -1;
+	id = space + 1;
+	life = memchr(id, ' ', len - (id - msg));
+	id_len = (life ? life : msg + len) - id;
+	if (id_len > OCI_ID_MAX || memchr(id, '\0', id_len))
 		return -1;
 	req->verb = v;
-	memcpy(req->oci_id, space + 1, id_len);
+	req->contid = CONTID_UNSET;
+	if (life && (v != REQUEST_FORGET ||
+		     parse_contid(life + 1, len - (life + 1 - msg), &req->contid)))
+		return -1;
+	memcpy(req->oci_id, id, id_len);
 	req->oci_id[id_len] = '\0';
 	return oci_id_valid(req->oci_id) ? 0 : -1;
 }
 
 int request_format(const struct request *req, char *buf, size_t size)
 {
-	int n = snprintf(buf, size, "%s %s", request_verb_name(req->verb),
-			 req->oci_id);
+	int n;
 
+	if (req->verb == REQUEST_FORGET && req->contid != CONTID_UNSET)
+		n = snprintf(buf, size, "%s %s %llu", request_verb_name(req->verb),
+			     req->oci_id, (unsigned long long)req->contid);
+	else
+		n = snprintf(buf, size, "%s %s", request_verb_name(req->verb), req->oci_id);
 	return n < 0 || (size_t)n >= size ? -1 : n;
 }
 

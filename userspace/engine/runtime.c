@@ -4,9 +4,10 @@
  * ids: register it where an engine names its runtime (podman's
  * [engine.runtimes], or call it instead of crun).
  *
- *   create ID, run ID   asks contid-broker to label this process as a new
- *                       container, then execs crun: the container's init
- *                       and everything below it inherit the id
+ *   create ID, run ID,  asks contid-broker to label this process as a new
+ *   restore ID          container, then execs crun: the container's init
+ *                       (or the processes CRIU restores) and everything
+ *                       below it inherit the id
  *   exec ID             asks the broker to add this process to container
  *                       ID, then execs crun
  *   delete ID           runs crun; if it succeeds, tells the broker to
@@ -24,7 +25,9 @@
  * logs a TRUSTED_APP record with res=failed, and runs crun unlabelled.
  *
  * Environment: AUDIT_CONTID_BROKER (the broker's socket), AUDIT_CONTID_CRUN
- * (the real crun, default /usr/bin/crun), AUDIT_CONTID_UNLABELLED.
+ * (the real crun, default /usr/bin/crun), AUDIT_CONTID_UNLABELLED,
+ * AUDIT_CONTID_BROKER_TIMEOUT (seconds to wait for the broker to accept
+ * the connection, and again for its answer; default 30).
  */
 #include <errno.h>
 #include <linux/audit.h>
@@ -45,6 +48,25 @@
 /* libaudit.h's freestyle record of a trusted application. */
 #define AUDIT_TRUSTED_APP 1121
 #define PROG "audit-contid-runtime"
+
+#define BROKER_TIMEOUT_DEFAULT 30
+#define BROKER_TIMEOUT_MAX 3600
+
+/* AUDIT_CONTID_BROKER_TIMEOUT in seconds, or -1 if it is no such number. */
+static int broker_timeout(void)
+{
+	const char *text = getenv("AUDIT_CONTID_BROKER_TIMEOUT");
+	char *end;
+	long seconds;
+
+	if (!text || !*text)
+		return BROKER_TIMEOUT_DEFAULT;
+	errno = 0;
+	seconds = strtol(text, &end, 10);
+	if (errno || *end || seconds < 1 || seconds > BROKER_TIMEOUT_MAX)
+		return -1;
+	return seconds;
+}
 
 static const char *crun_path(void)
 {
@@ -106,14 +128,20 @@ static int ask_broker(const struct request *req, uint64_t *contid,
 	const char *path = getenv(BROKER_SOCKET_ENV);
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	char msg[ENGINE_MSG_MAX + 1];
-	const struct timeval reply_timeout = { .tv_sec = 30 };
+	int fd, err, len, seconds = broker_timeout();
+	struct timeval timeout = { .tv_sec = seconds };
 	const char *message;
 	ssize_t n;
-	int fd, err, len;
 
 	if (!path || !*path)
 		path = BROKER_SOCKET_DEFAULT;
 	*reason = "no-broker";
+	if (seconds < 0) {
+		snprintf(why, why_size,
+			 "AUDIT_CONTID_BROKER_TIMEOUT is not a number of seconds from 1 to %d",
+			 BROKER_TIMEOUT_MAX);
+		return EINVAL;
+	}
 	if (strlen(path) >= sizeof(addr.sun_path)) {
 		snprintf(why, why_size, "broker socket path too long: %s", path);
 		return ENAMETOOLONG;
@@ -130,13 +158,28 @@ static int ask_broker(const struct request *req, uint64_t *contid,
 		snprintf(why, why_size, "cannot make a socket: %s", strerror(err));
 		return err;
 	}
-	/* A stopped broker must not hang the engine. */
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &reply_timeout, sizeof(reply_timeout));
+	/*
+	 * A stopped or wedged broker must not hang the engine: a unix
+	 * socket's connect() to a full backlog waits at most SO_SNDTIMEO,
+	 * and the answer at most SO_RCVTIMEO.
+	 */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout))) {
+		err = errno;
+		snprintf(why, why_size, "cannot bound the wait for the broker: %s", strerror(err));
+		close(fd);
+		return err;
+	}
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		err = errno;
-		snprintf(why, why_size,
-			 "no broker at %s (%s): is the engine running under contid-broker?",
-			 path, strerror(err));
+		if (err == EAGAIN)
+			snprintf(why, why_size,
+				 "the broker at %s did not accept the connection within %d s (its backlog is full: is it stopped or wedged?)",
+				 path, seconds);
+		else
+			snprintf(why, why_size,
+				 "no broker at %s (%s): is the engine running under contid-broker?",
+				 path, strerror(err));
 		close(fd);
 		return err;
 	}
@@ -148,8 +191,8 @@ static int ask_broker(const struct request *req, uint64_t *contid,
 		n = -1;
 	if (n <= 0) {
 		err = n < 0 && errno ? errno : ECONNRESET;
-		snprintf(why, why_size, "the broker at %s did not answer (%s)", path,
-			 strerror(err));
+		snprintf(why, why_size, "the broker at %s did not answer within %d s (%s)",
+			 path, seconds, strerror(err));
 		close(fd);
 		return err;
 	}
@@ -190,15 +233,26 @@ static void unlabelled(char *argv[], const struct crun_command *cmd,
 	exec_crun(argv);
 }
 
-/* delete: the broker forgets the container only once crun has deleted it. */
+/*
+ * delete: the broker forgets the container only once crun has deleted it,
+ * and only the life that crun deleted (looked up before), not one made
+ * again under its name meanwhile.
+ */
 static int delete_then_forget(char *argv[], const struct crun_command *cmd)
 {
-	struct request req = { .verb = REQUEST_FORGET };
+	struct request req = { .verb = REQUEST_LOOKUP, .contid = CONTID_UNSET };
 	char why[ENGINE_MSG_MAX];
 	const char *reason;
-	uint64_t contid;
+	uint64_t contid, life = CONTID_UNSET;
 	int status;
 	pid_t pid;
+
+	/* Unknown to the broker, or no broker: nothing to forget after. */
+	if (oci_id_valid(cmd->oci_id)) {
+		strcpy(req.oci_id, cmd->oci_id);
+		if (ask_broker(&req, &life, why, sizeof(why), &reason))
+			life = CONTID_UNSET;
+	}
 
 	pid = fork();
 	if (pid < 0) {
@@ -212,9 +266,9 @@ static int delete_then_forget(char *argv[], const struct crun_command *cmd)
 			return 1;
 	if (!WIFEXITED(status))
 		return 128 + WTERMSIG(status);
-	if (WEXITSTATUS(status) == 0 && oci_id_valid(cmd->oci_id)) {
-		strcpy(req.oci_id, cmd->oci_id);
-		/* Unknown to the broker, or no broker: nothing to forget. */
+	if (WEXITSTATUS(status) == 0 && life != CONTID_UNSET) {
+		req.verb = REQUEST_FORGET;
+		req.contid = life;
 		ask_broker(&req, &contid, why, sizeof(why), &reason);
 	}
 	return WEXITSTATUS(status);
@@ -229,8 +283,12 @@ int main(int argc, char *argv[])
 	uint64_t contid;
 
 	crun_parse(argc, argv, &cmd);
-	op = cmd.command && strcmp(cmd.command, "exec") == 0 ? "container-exec" :
-							       "container-create";
+	if (cmd.command && strcmp(cmd.command, "exec") == 0)
+		op = "container-exec";
+	else if (cmd.command && strcmp(cmd.command, "restore") == 0)
+		op = "container-restore";
+	else
+		op = "container-create";
 	switch (cmd.action) {
 	case CRUN_PASS:
 		exec_crun(argv);
@@ -253,6 +311,7 @@ int main(int argc, char *argv[])
 		unlabelled(argv, &cmd, op, "invalid-container-id", why);
 	}
 	req.verb = cmd.action == CRUN_NEW ? REQUEST_NEW : REQUEST_JOIN;
+	req.contid = CONTID_UNSET;
 	strcpy(req.oci_id, cmd.oci_id);
 	if (ask_broker(&req, &contid, why, sizeof(why), &reason))
 		unlabelled(argv, &cmd, op, reason, why);

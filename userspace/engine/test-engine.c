@@ -68,6 +68,19 @@ static void test_crun_parse(void)
 	check_crun("exec --env=A=B c1 -e x", "join c1");
 	check_crun("exec -- c1 sh", "join c1");
 	check_crun("exec -ti c1 sh", "join c1");	/* -t takes "i" */
+	/* restore starts the container's processes again (CRIU, below crun). */
+	check_crun("restore c1", "new c1");
+	check_crun("--root /r restore --image-path /i --work-path /w -b /b --file-locks c1",
+		   "new c1");
+	check_crun("restore --tcp-established --ext-unix-sk --shell-job -d c1", "new c1");
+	check_crun("restore --manage-cgroups-mode soft --pid-file /p --console-socket /s c1",
+		   "new c1");
+	check_crun("restore --image-path=/i -db/b c1", "new c1");
+	check_crun("restore --lsm-profile x c1", "unparsed");	/* not in crun 1.8.1 */
+	check_crun("restore", "unparsed");
+	check_crun("restore --help", "pass");
+	/* checkpoint starts no process in the container (CRIU runs below crun). */
+	check_crun("checkpoint --image-path /i c1", "pass");
 	check_crun("delete c1", "forget c1");
 	check_crun("delete -f c1", "forget c1");
 	check_crun("--root /r delete --force c1", "forget c1");
@@ -118,12 +131,27 @@ static void check_request(const char *text, int want_ok, enum request_verb verb,
 static void test_requests(void)
 {
 	char long_id[OCI_ID_MAX + 2], text[ENGINE_MSG_MAX];
-	struct request req = { REQUEST_JOIN, "abc.1_2+3-4" }, back;
+	struct request req = { REQUEST_JOIN, "abc.1_2+3-4", CONTID_UNSET }, back;
 	int len;
 
 	check_request("new c1", 1, REQUEST_NEW, "c1");
 	check_request("join 4f2a", 1, REQUEST_JOIN, "4f2a");
 	check_request("forget my-ctr.1", 1, REQUEST_FORGET, "my-ctr.1");
+	check_request("lookup c1", 1, REQUEST_LOOKUP, "c1");
+	/* forget may name the life it means. */
+	check_request("forget c1 42", 1, REQUEST_FORGET, "c1");
+	check(request_parse("forget c1 18446744073709551614", 30, &back) == 0 &&
+	      back.contid == 18446744073709551614ULL, "forget's life is read back");
+	check(request_parse("forget c1", 9, &back) == 0 && back.contid == CONTID_UNSET,
+	      "forget without a life means any");
+	check_request("forget c1 18446744073709551615", 0, 0, NULL);	/* unset */
+	check_request("forget c1 18446744073709551616", 0, 0, NULL);	/* too big */
+	check_request("forget c1 042", 0, 0, NULL);
+	check_request("forget c1 -1", 0, 0, NULL);
+	check_request("forget c1 ", 0, 0, NULL);
+	check_request("forget c1 42 x", 0, 0, NULL);
+	check_request("join c1 42", 0, 0, NULL);
+	check_request("lookup c1 42", 0, 0, NULL);
 	check_request("new", 0, 0, NULL);
 	check_request("new ", 0, 0, NULL);
 	check_request("drop c1", 0, 0, NULL);
@@ -149,6 +177,10 @@ static void test_requests(void)
 	check(request_parse(text, len, &back) == 0 && back.verb == req.verb &&
 	      strcmp(back.oci_id, req.oci_id) == 0, "and request_parse reads it back");
 	check(request_format(&req, text, 8) == -1, "request_format says when it does not fit");
+	req = (struct request){ REQUEST_FORGET, "c1", 7 };
+	len = request_format(&req, text, sizeof(text));
+	check(len > 0 && strcmp(text, "forget c1 7") == 0,
+	      "a forget names its life: \"forget ID CONTID\"");
 }
 
 static void check_reply(const char *text, int want, uint64_t want_contid, const char *want_message)
