@@ -44,13 +44,18 @@ def run(*action, label=None, nest=None, rc=0):
     return actor, out
 
 
+used = []
+
+
 def whose(who):
     """(label, nest, the CONTAINER_ID chain text) for each kind of task."""
     if who == "labelled":
         v = unique_value()
+        used.append(v)
         return v, None, str(v)
     if who == "nested":
         outer, inner = unique_value(), unique_value()
+        used.extend((outer, inner))
         return outer, inner, f"{inner},^{outer}"
     return None, None, None
 
@@ -221,6 +226,14 @@ else:
         subprocess.run(["modprobe", "-r", module])
 
 auditctl("-d", "always,exit", "-F", "arch=b64", "-S", "acct", "-F", "key=contid-standalone-any")
+
+# The drop record keeps its place: every record naming one of these
+# containers (a crash's, as its last task dies, included) comes after its
+# op=set and before its op=drop, and each was dropped.
+log_barrier()
+problems, live = trail_problems(used)
+eq(problems, [], f"the {len(used)} containers' records all come between their op=set and op=drop")
+eq(live, set(), "... and every one of them was dropped")
 subprocess.run(["apparmor_parser", "-R", "-K", profile], stdout=subprocess.DEVNULL,
                stderr=subprocess.DEVNULL)
 shutil.rmtree(work)
