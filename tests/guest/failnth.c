@@ -60,10 +60,7 @@
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/dm-ioctl.h>
-#include <linux/filter.h>
 #include <linux/netlink.h>
-#include <linux/seccomp.h>
-#include <stddef.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -77,6 +74,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "seccomp-getppid.h"
 
 #define MAX_CHILDREN 16
 /* An N that no operation here reaches: it counts the calls. */
@@ -427,17 +426,7 @@ int main(int argc, char **argv)
 				 got < 0 ? errname(errno) : "short");
 		}
 	} else if (!strcmp(argv[i], "seccomp")) {
-		struct sock_filter code[] = {
-			BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-				 offsetof(struct seccomp_data, nr)),
-			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
-			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_LOG),
-			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		};
-		struct sock_fprog prog = { .len = 4, .filter = code };
-
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
-		    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
+		if (filter_getppid(SECCOMP_RET_LOG))
 			die("seccomp");
 		arm(n);
 		syscall(SYS_getppid);

@@ -23,17 +23,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "seccomp-getppid.h"
 
 static void die(const char *what)
 {
@@ -75,27 +73,6 @@ static int nest(const char *value)
 	if (WIFSIGNALED(status))
 		exit(128 + WTERMSIG(status));
 	exit(WEXITSTATUS(status));
-}
-
-/* A filter that returns @action for getppid() and allows the rest. */
-static void filter_getppid(unsigned int action)
-{
-	struct sock_filter code[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-			 offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, action),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = {
-		.len = sizeof(code) / sizeof(code[0]),
-		.filter = code,
-	};
-
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		die("PR_SET_NO_NEW_PRIVS");
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
-		die("seccomp");
 }
 
 static int load_and_unload_bpf(void)
@@ -141,13 +118,15 @@ static int act(char **argv)
 		return 2;
 	}
 	if (!strcmp(argv[0], "seccomp-log")) {
-		filter_getppid(SECCOMP_RET_LOG);
+		if (filter_getppid(SECCOMP_RET_LOG))
+			die("seccomp");
 		syscall(SYS_getppid);
 		return 0;
 	}
 	if (!strcmp(argv[0], "seccomp-kill")) {
 		setrlimit(RLIMIT_CORE, &no_core);
-		filter_getppid(SECCOMP_RET_KILL_PROCESS);
+		if (filter_getppid(SECCOMP_RET_KILL_PROCESS))
+			die("seccomp");
 		syscall(SYS_getppid);
 		return 2;
 	}
