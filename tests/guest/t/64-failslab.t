@@ -696,6 +696,33 @@ def one_kill(sweep, n, base):
     return r, later
 
 
+def own_event_missing(sweep, r, rtype, logged, cids):
+    """The records of a labelled task's event of its own (a record of
+    `rtype` outside a syscall event, tied by record=1 to the task's
+    CONTAINER_ID): one event at most, its CONTAINER_ID record=1, and
+    record=1 on the record exactly when its CONTAINER_ID is there.
+    Returns how many expected records are missing: a lost record takes
+    its CONTAINER_ID with it (logged only with it), one loss."""
+    n = r.n
+    if len(serials(logged + cids)) > 1:
+        sweep.problem(f"the {rtype} record's records in more than one event", n,
+                      " | ".join(logged + cids))
+    for c in cids:
+        if " record=1 " not in c:
+            sweep.problem("its CONTAINER_ID is not record=1", n, c)
+    for rec in logged:
+        if bool(cids) != rec.endswith(" record=1"):
+            sweep.problem(f"record=1 on the {rtype} record without its CONTAINER_ID, "
+                          "or the reverse", n, " | ".join(logged + cids))
+    if r.result != "OK":
+        return 0
+    if logged:
+        return expect(sweep, r, logged, 1, rtype) + expect(sweep, r, cids, 1, "CONTAINER_ID")
+    if cids:
+        sweep.problem(f"a CONTAINER_ID of a {rtype} record that was lost", n, " | ".join(cids))
+    return 1
+
+
 # 8. A user message from a labelled task: an event of its own, the USER
 # record tied by record=1 to the sender's CONTAINER_ID.
 def one_usermsg(sweep, n, base):
@@ -711,28 +738,7 @@ def one_usermsg(sweep, n, base):
     def later(lines):
         users = of_type(lines, "USER", re.escape(f"msg='{text}'"))
         cids = of_type(lines, "CONTAINER_ID", rf" contid={r.label}$")
-        events = serials(users + cids)
-        if len(events) > 1:
-            sweep.problem("the message's records in more than one event", n,
-                          " | ".join(users + cids))
-        for c in cids:
-            if " record=1 " not in c:
-                sweep.problem("its CONTAINER_ID is not record=1", n, c)
-        for u in users:
-            if cids and not u.endswith(" record=1"):
-                sweep.problem("a CONTAINER_ID but no record=1 on the USER record", n, u)
-        missing = helper_records(sweep, r, lines)
-        if r.result != "OK":
-            pass
-        elif users:
-            missing += expect(sweep, r, users, 1, "USER") + expect(sweep, r, cids, 1, "CONTAINER_ID")
-        else:
-            # No USER record: the event is lost as a whole (its
-            # CONTAINER_ID is logged only with it).
-            missing += 1
-            if cids:
-                sweep.problem("a CONTAINER_ID of a user message whose USER record "
-                              "was lost", n, " | ".join(cids))
+        missing = helper_records(sweep, r, lines) + own_event_missing(sweep, r, "USER", users, cids)
         return missing, f"USER {len(users)}, CONTAINER_ID {len(cids)}"
     return r, later
 
@@ -751,27 +757,8 @@ def one_seccomp(sweep, n, base):
     def later(lines):
         logged = of_type(lines, "SECCOMP", rf" pid={r.pid} .*syscall=110 .*code=0x7ffc0000")
         cids = of_type(lines, "CONTAINER_ID", rf" contid={r.label}$")
-        events = serials(logged + cids)
-        if len(events) > 1:
-            sweep.problem("the SECCOMP record's records in more than one event", n,
-                          " | ".join(logged + cids))
-        for c in cids:
-            if " record=1 " not in c:
-                sweep.problem("its CONTAINER_ID is not record=1", n, c)
-        for rec in logged:
-            if bool(cids) != rec.endswith(" record=1"):
-                sweep.problem("record=1 on the SECCOMP record without its CONTAINER_ID, "
-                              "or the reverse", n, " | ".join(logged + cids))
-        missing = helper_records(sweep, r, lines)
-        if logged:
-            missing += expect(sweep, r, logged, 1, "SECCOMP") + expect(sweep, r, cids, 1, "CONTAINER_ID")
-        else:
-            # No SECCOMP record: the event is lost as a whole (its
-            # CONTAINER_ID is logged only with it).
-            missing += 1
-            if cids:
-                sweep.problem("a CONTAINER_ID of a SECCOMP record that was lost", n,
-                              " | ".join(cids))
+        missing = helper_records(sweep, r, lines) + own_event_missing(sweep, r, "SECCOMP", logged,
+                                                                      cids)
         return missing, f"SECCOMP {len(logged)}, CONTAINER_ID {len(cids)}"
     return r, later
 
