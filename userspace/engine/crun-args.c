@@ -157,14 +157,22 @@ static const struct option_spec *find_short(const struct option_spec *table,
 
 enum scan_result { SCAN_OPERAND, SCAN_NO_OPERAND, SCAN_STOPS, SCAN_UNKNOWN };
 
+/* The last --bundle wins, as in crun. */
+static void note_value(const struct option_spec *o, const char *value, const char **bundle)
+{
+	if (o->name && strcmp(o->name, "bundle") == 0)
+		*bundle = value;
+}
+
 /*
  * Skips the options of @table from argv[*i] on, as argp with
  * ARGP_IN_ORDER does, and leaves *i at the first operand.  Sets
- * *@names_many if an option says the operand is a pattern.
+ * *@names_many if an option says the operand is a pattern, and *@bundle
+ * to the value of --bundle.
  */
 static enum scan_result skip_options(const struct option_spec *table,
 				     int argc, char *const argv[], int *i,
-				     int *names_many)
+				     int *names_many, const char **bundle)
 {
 	while (*i < argc) {
 		const char *arg = argv[*i];
@@ -187,9 +195,12 @@ static enum scan_result skip_options(const struct option_spec *table,
 				return SCAN_STOPS;
 			*names_many |= o->names_many;
 			(*i)++;
+			if (eq)
+				note_value(o, eq + 1, bundle);
 			if (o->arg == ARG_REQUIRED && !eq) {
 				if (*i >= argc)
 					return SCAN_UNKNOWN;
+				note_value(o, argv[*i], bundle);
 				(*i)++;
 			}
 			continue;
@@ -208,7 +219,10 @@ static enum scan_result skip_options(const struct option_spec *table,
 			if (c[1] == '\0' && o->arg == ARG_REQUIRED) {
 				if (*i >= argc)
 					return SCAN_UNKNOWN;
+				note_value(o, argv[*i], bundle);
 				(*i)++;
+			} else if (c[1] != '\0') {
+				note_value(o, c + 1, bundle);
 			}
 			break;	/* the rest of the group is the value */
 		}
@@ -218,23 +232,23 @@ static enum scan_result skip_options(const struct option_spec *table,
 
 static const struct {
 	const char *name;
-	enum crun_action action;
+	enum runtime_action action;
 	const struct option_spec *options;
 } labelled_commands[] = {
-	{ "create", CRUN_NEW, create_options },
-	{ "run", CRUN_NEW, run_options },
-	{ "restore", CRUN_NEW, restore_options },
-	{ "exec", CRUN_JOIN, exec_options },
-	{ "delete", CRUN_FORGET, delete_options },
+	{ "create", RUNTIME_NEW, create_options },
+	{ "run", RUNTIME_NEW, run_options },
+	{ "restore", RUNTIME_NEW, restore_options },
+	{ "exec", RUNTIME_JOIN, exec_options },
+	{ "delete", RUNTIME_FORGET, delete_options },
 };
 
-void crun_parse(int argc, char *const argv[], struct crun_command *cmd)
+void crun_parse(int argc, char *const argv[], struct runtime_command *cmd)
 {
 	int i = 1, names_many = 0;
 	size_t k;
 
-	*cmd = (struct crun_command){ .action = CRUN_PASS };
-	switch (skip_options(global_options, argc, argv, &i, &names_many)) {
+	*cmd = (struct runtime_command){ .action = RUNTIME_PASS };
+	switch (skip_options(global_options, argc, argv, &i, &names_many, &cmd->bundle)) {
 	case SCAN_OPERAND:
 		break;
 	case SCAN_UNKNOWN:
@@ -243,9 +257,9 @@ void crun_parse(int argc, char *const argv[], struct crun_command *cmd)
 		 */
 		for (; i < argc; i++)
 			for (k = 0; k < ARRAY_LEN(labelled_commands); k++)
-				if (labelled_commands[k].action != CRUN_FORGET &&
+				if (labelled_commands[k].action != RUNTIME_FORGET &&
 				    strcmp(argv[i], labelled_commands[k].name) == 0) {
-					cmd->action = CRUN_UNPARSED;
+					cmd->action = RUNTIME_UNPARSED;
 					cmd->error = "an unknown global option";
 					return;
 				}
@@ -261,7 +275,7 @@ void crun_parse(int argc, char *const argv[], struct crun_command *cmd)
 		return;	/* state, start, kill, ...: nothing to label */
 
 	switch (skip_options(labelled_commands[k].options, argc, argv, &i,
-			     &names_many)) {
+			     &names_many, &cmd->bundle)) {
 	case SCAN_OPERAND:
 		cmd->action = labelled_commands[k].action;
 		cmd->oci_id = argv[i];
@@ -270,21 +284,21 @@ void crun_parse(int argc, char *const argv[], struct crun_command *cmd)
 		return;
 	case SCAN_NO_OPERAND:
 		/* crun refuses it too; delete makes nothing either way */
-		if (labelled_commands[k].action == CRUN_FORGET)
+		if (labelled_commands[k].action == RUNTIME_FORGET)
 			return;
-		cmd->action = CRUN_UNPARSED;
+		cmd->action = RUNTIME_UNPARSED;
 		cmd->error = "no container id";
 		return;
 	case SCAN_UNKNOWN:
-		if (labelled_commands[k].action == CRUN_FORGET)
+		if (labelled_commands[k].action == RUNTIME_FORGET)
 			return;
-		cmd->action = CRUN_UNPARSED;
+		cmd->action = RUNTIME_UNPARSED;
 		cmd->error = "an unknown option, or one missing its value";
 		return;
 	}
 	/* delete --regex names many containers: their entries stay. */
 	if (names_many) {
-		cmd->action = CRUN_PASS;
+		cmd->action = RUNTIME_PASS;
 		cmd->oci_id = NULL;
 	}
 }

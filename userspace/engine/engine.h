@@ -72,20 +72,21 @@ uint64_t contid_step(uint64_t first, unsigned int attempt);
  */
 int reply_parse(const char *msg, uint64_t *contid, const char **message);
 
-/* What the wrapper does with a crun command line. */
-enum crun_action {
-	CRUN_PASS,	/* no container is made or entered: run crun as is */
-	CRUN_NEW,	/* create, run: label a new container */
-	CRUN_JOIN,	/* exec: join the container */
-	CRUN_FORGET,	/* delete: crun, then forget the container */
-	CRUN_UNPARSED,	/* an option we do not know: no safe id */
+/* What the wrapper does with a crun or runc command line. */
+enum runtime_action {
+	RUNTIME_PASS,	/* no container is made or entered: run it as is */
+	RUNTIME_NEW,	/* create, run: label a new container */
+	RUNTIME_JOIN,	/* exec: join the container */
+	RUNTIME_FORGET,	/* delete: the runtime, then forget the container */
+	RUNTIME_UNPARSED,	/* an option we do not know: no safe id */
 };
 
-struct crun_command {
-	enum crun_action action;
+struct runtime_command {
+	enum runtime_action action;
 	const char *command;	/* e.g. "create", or NULL */
 	const char *oci_id;	/* the container id argument, or NULL */
-	const char *error;	/* why CRUN_UNPARSED */
+	const char *bundle;	/* --bundle's value, or NULL (the cwd) */
+	const char *error;	/* why RUNTIME_UNPARSED */
 };
 
 /*
@@ -93,9 +94,102 @@ struct crun_command {
  * argp parsing does: global options (long, --opt=value or --opt value,
  * unambiguous prefixes), the command, the command's options, then the
  * first operand is the id.  An unknown option, or a missing id, on a
- * command line that makes or enters a container gives CRUN_UNPARSED with
+ * command line that makes or enters a container gives RUNTIME_UNPARSED with
  * @error set.
  */
-void crun_parse(int argc, char *const argv[], struct crun_command *cmd);
+void crun_parse(int argc, char *const argv[], struct runtime_command *cmd);
+
+/* The most arguments runc_parse() reorders (create, run, restore, delete). */
+#define ENGINE_ARGS_MAX 4096
+
+/*
+ * The same for runc's command line, the way runc 1.1.5 (urfave/cli 1.22
+ * over Go's flag package) parses it: no abbreviations or grouped short
+ * options, and a command's options may follow its operand (but exec's).
+ */
+void runc_parse(int argc, char *const argv[], struct runtime_command *cmd);
+
+/*
+ * JSON, tokenized as jsmn does: each value one token, an object's keys
+ * and values (or an array's values) in order after it, @next the index
+ * after a value and all it holds.  Strings keep their escapes until
+ * json_string() decodes them.
+ */
+#define JSON_DEPTH_MAX 64
+#define JSON_TEXT_MAX (4 << 20)
+
+enum json_type { JSON_OBJECT, JSON_ARRAY, JSON_STRING, JSON_PRIMITIVE };
+
+struct json_token {
+	enum json_type type;
+	int start, end;		/* a string's: inside its quotes */
+	int size;		/* members or elements */
+	int next;
+};
+
+struct json_doc {
+	const char *text;	/* not owned: must outlive the doc */
+	struct json_token *tokens;
+	int count;
+};
+
+/* 0, or -1 if @text is no strict JSON (or too deep, too big, no memory). */
+int json_parse(struct json_doc *doc, const char *text, size_t len);
+void json_free(struct json_doc *doc);
+/* The token of @object's member @key (token 0 is the document), or -1. */
+int json_get(const struct json_doc *doc, int object, const char *key);
+/*
+ * The string at @token decoded into @out (UTF-8, NUL-terminated); its
+ * length, or -1 if it is no string, holds a NUL or does not fit.
+ */
+int json_string(const struct json_doc *doc, int token, char *out, size_t size);
+
+/*
+ * What the engine says about a container, for the mapping record: each
+ * field empty if nobody said.
+ */
+#define NAME_TEXT_MAX 256
+
+struct container_names {
+	char engine[16];
+	char name[NAME_TEXT_MAX];
+	char image[NAME_TEXT_MAX];
+	char pod[NAME_TEXT_MAX];
+	char pod_namespace[NAME_TEXT_MAX];
+	char pod_uid[NAME_TEXT_MAX];
+};
+
+/*
+ * The engine and the names in a bundle's config.json (@config, may be
+ * NULL) at @bundle (an absolute path), run by @runtime ("crun", "runc"):
+ * Kubernetes' CRI annotations (containerd's io.kubernetes.cri.*, CRI-O's
+ * io.kubernetes.pod.*), podman's io.container.manager, containerd's
+ * bundle directory (namespace "moby" is Docker's).
+ */
+void names_from_config(const struct json_doc *config, const char *bundle,
+		       const char *runtime, struct container_names *names);
+/*
+ * Where more names are: for podman, containers/storage's containers.json
+ * (two directories above the bundle); for Docker, config.v2.json beside
+ * the /etc/hostname the container mounts.  Writes the path to @path;
+ * 0, or -1 if there is none.
+ */
+int names_file(const struct json_doc *config, const char *bundle,
+	       const struct container_names *names, char *path, size_t size);
+/*
+ * The names in that file: podman's name and image, Docker's.  1 if it
+ * has the container, else 0 (podman keeps a --rm container's in
+ * volatile-containers.json beside it).
+ */
+int names_from_file(const struct json_doc *file, const char *oci_id,
+		    struct container_names *names);
+
+/*
+ * " NAME=VALUE" appended to @buf (of @size, holding a string): VALUE
+ * quoted if it is printable ASCII with no space or quote, else in hex as
+ * the kernel logs untrusted text (auparse decodes it).  0, or -1 if it
+ * does not fit (@buf unchanged).
+ */
+int audit_field_append(char *buf, size_t size, const char *name, const char *value);
 
 #endif

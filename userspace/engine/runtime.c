@@ -1,35 +1,47 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * audit-contid-runtime - an OCI runtime that is crun, with audit container
- * ids: register it where an engine names its runtime (podman's
- * [engine.runtimes], or call it instead of crun).
+ * audit-contid-runtime - an OCI runtime that is crun or runc, with audit
+ * container ids: register it where an engine names its runtime (podman's
+ * [engine.runtimes], Docker's daemon.json "runtimes", containerd's
+ * BinaryName or ctr --runc-binary), or call it instead of the runtime.
  *
  *   create ID, run ID,  asks contid-broker to label this process as a new
- *   restore ID          container, then execs crun: the container's init
- *                       (or the processes CRIU restores) and everything
- *                       below it inherit the id
+ *   restore ID          container, then execs the runtime: the container's
+ *                       init (or the processes CRIU restores) and
+ *                       everything below it inherit the id, and so does
+ *                       the runtime's own work for the container
  *   exec ID             asks the broker to add this process to container
- *                       ID, then execs crun
- *   delete ID           runs crun; if it succeeds, tells the broker to
- *                       forget ID
- *   anything else       execs crun unchanged
+ *                       ID, then execs the runtime
+ *   delete ID           runs the runtime; if it succeeds, tells the broker
+ *                       to forget ID
+ *   anything else       execs the runtime unchanged
+ *
+ * Which runtime: AUDIT_CONTID_RUNTIME (a path whose file is named runc*
+ * or crun*: its command line is read as that runtime's) if set; else
+ * runc (/usr/sbin/runc) when called as audit-contid-runc, and crun
+ * (AUDIT_CONTID_CRUN, default /usr/bin/crun) otherwise.
  *
  * Each label is also logged as a TRUSTED_APP user record, sent after the
  * label is set so that its event carries the container's CONTAINER_ID:
- * "ausearch --contid" then shows which OCI container an id stands for.
+ * "ausearch --contid" then shows which OCI container an id stands for,
+ * and for a new container what the engine says about it (engine, name,
+ * image, Kubernetes pod: see names.c).
  *
  * If the container cannot be labelled (no broker, a broker that restarted
  * or does not know the container, an engine started outside the broker, a
  * command line it cannot read), it refuses, says why on stderr and exits
- * 1, before crun runs.  With AUDIT_CONTID_UNLABELLED=warn it says why,
- * logs a TRUSTED_APP record with res=failed, and runs crun unlabelled.
+ * 1, before the runtime runs.  With AUDIT_CONTID_UNLABELLED=warn it says
+ * why, logs a TRUSTED_APP record with res=failed, and runs the runtime
+ * unlabelled.
  *
- * Environment: AUDIT_CONTID_BROKER (the broker's socket), AUDIT_CONTID_CRUN
- * (the real crun, default /usr/bin/crun), AUDIT_CONTID_UNLABELLED,
+ * Environment: AUDIT_CONTID_BROKER (the broker's socket),
+ * AUDIT_CONTID_RUNTIME, AUDIT_CONTID_CRUN, AUDIT_CONTID_UNLABELLED,
  * AUDIT_CONTID_BROKER_TIMEOUT (seconds to wait for the broker to accept
  * the connection, and again for its answer; default 30).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <linux/audit.h>
 #include <linux/netlink.h>
 #include <stdarg.h>
@@ -45,9 +57,14 @@
 #include "engine.h"
 
 #define CRUN_DEFAULT "/usr/bin/crun"
+#define RUNC_DEFAULT "/usr/sbin/runc"
+#define RUNC_WRAPPER_NAME "audit-contid-runc"
 /* libaudit.h's freestyle record of a trusted application. */
 #define AUDIT_TRUSTED_APP 1121
 #define PROG "audit-contid-runtime"
+
+/* A record's text: oci-id and six names of NAME_TEXT_MAX, hex at worst. */
+#define AUDIT_NOTE_MAX 4096
 
 #define BROKER_TIMEOUT_DEFAULT 30
 #define BROKER_TIMEOUT_MAX 3600
@@ -68,44 +85,83 @@ static int broker_timeout(void)
 	return seconds;
 }
 
-static const char *crun_path(void)
-{
-	const char *crun = getenv("AUDIT_CONTID_CRUN");
+/* The runtime this wrapper stands for, and how it reads its arguments. */
+struct runtime {
+	const char *path;
+	const char *name;	/* "crun" or "runc" */
+	void (*parse)(int argc, char *const argv[], struct runtime_command *cmd);
+};
 
-	return crun && *crun ? crun : CRUN_DEFAULT;
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
 }
 
-static void exec_crun(char *argv[])
+/* 0, or -1 if AUDIT_CONTID_RUNTIME is named neither runc* nor crun*. */
+static int choose_runtime(const char *argv0, struct runtime *rt)
 {
-	const char *crun = crun_path();
+	const char *path = getenv("AUDIT_CONTID_RUNTIME"), *name;
 
+	if (!path || !*path) {
+		if (strcmp(base_name(argv0), RUNC_WRAPPER_NAME) == 0) {
+			*rt = (struct runtime){ RUNC_DEFAULT, "runc", runc_parse };
+		} else {
+			/* AUDIT_CONTID_CRUN names crun, whatever its file's name */
+			path = getenv("AUDIT_CONTID_CRUN");
+			*rt = (struct runtime){ path && *path ? path : CRUN_DEFAULT, "crun",
+						crun_parse };
+		}
+		return 0;
+	}
+	name = base_name(path);
+	if (strncmp(name, "runc", 4) == 0)
+		*rt = (struct runtime){ path, "runc", runc_parse };
+	else if (strncmp(name, "crun", 4) == 0)
+		*rt = (struct runtime){ path, "crun", crun_parse };
+	else
+		return -1;
+	return 0;
+}
+
+static struct runtime runtime;
+
+static void exec_runtime(char *argv[])
+{
 	/* crun takes a handler from a "crun-*" argv[0]: give it its own. */
-	argv[0] = (char *)crun;
-	execv(crun, argv);
-	fprintf(stderr, PROG ": cannot run %s: %s\n", crun, strerror(errno));
+	argv[0] = (char *)runtime.path;
+	execv(runtime.path, argv);
+	fprintf(stderr, PROG ": cannot run %s: %s\n", runtime.path, strerror(errno));
 	exit(127);
 }
 
 /*
- * A TRUSTED_APP record: op=OP oci-id="ID" res=RES[ reason="REASON"].  The
- * kernel adds the sender's subject and, if it has one, its CONTAINER_ID.
- * Best effort: a kernel without audit, or no CAP_AUDIT_WRITE, loses it.
+ * A TRUSTED_APP record: op=OP oci-id="ID"[ NAMES] res=RES[ reason="REASON"].
+ * The kernel adds the sender's subject (pid, uid, auid, ses: who asked)
+ * and, if it has one, its CONTAINER_ID.  Best effort: a kernel without
+ * audit, or no CAP_AUDIT_WRITE, loses it.
  */
-static void audit_note(const char *op, const char *oci_id, const char *reason)
+static void audit_note(const char *op, const char *oci_id, const char *names,
+		       const char *reason)
 {
 	struct {
 		struct nlmsghdr nlh;
-		char text[512];
+		char text[AUDIT_NOTE_MAX];
 	} msg = { 0 };
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	int fd, len;
 
 	/* Quoted: auparse prints a quoted value as it is.  Both are checked
-	 * to hold no quote or space (oci_id_valid(), the callers' words).
+	 * to hold no quote or space (oci_id_valid(), the callers' words);
+	 * @names are escaped (audit_field_append()).
 	 */
-	len = snprintf(msg.text, sizeof(msg.text), "op=%s oci-id=\"%s\" res=%s%s%s%s",
-		       op, oci_id ? oci_id : "?", reason ? "failed" : "success",
+	len = snprintf(msg.text, sizeof(msg.text), "op=%s oci-id=\"%s\"%s res=%s%s%s%s",
+		       op, oci_id ? oci_id : "?", names ? names : "",
+		       reason ? "failed" : "success",
 		       reason ? " reason=\"" : "", reason ? reason : "", reason ? "\"" : "");
+	if (len < 0 || len >= (int)sizeof(msg.text))
+		return;
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
 	if (fd < 0)
 		return;
@@ -115,6 +171,102 @@ static void audit_note(const char *op, const char *oci_id, const char *reason)
 	sendto(fd, &msg, msg.nlh.nlmsg_len, 0, (struct sockaddr *)&kernel,
 	       sizeof(kernel));
 	close(fd);
+}
+
+/* A JSON file the engine wrote, parsed into @doc and @text (freed by the caller). */
+static int read_json(const char *path, struct json_doc *doc, char **text)
+{
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	*text = NULL;
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		if (len == cap) {
+			char *more = NULL;
+
+			if (cap < JSON_TEXT_MAX) {
+				cap = cap ? 2 * cap : 16384;
+				more = realloc(*text, cap);
+			}
+			if (!more)
+				goto fail;
+			*text = more;
+		}
+		n = read(fd, *text + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		if (n == 0)
+			break;
+		len += n;
+	}
+	close(fd);
+	if (json_parse(doc, *text, len) == 0)
+		return 0;
+	free(*text);
+	*text = NULL;
+	return -1;
+fail:
+	close(fd);
+	free(*text);
+	*text = NULL;
+	return -1;
+}
+
+/*
+ * The names a new container's mapping record carries, as record fields
+ * into @fields: what the bundle's config.json and the engine's own files
+ * say (names.c).  Nothing it cannot read stops the container.
+ */
+static void container_fields(const struct runtime_command *cmd, char *fields, size_t size)
+{
+	char bundle[PATH_MAX], path[PATH_MAX + 32], *config_text = NULL, *file_text = NULL;
+	struct container_names names;
+	struct json_doc config, file;
+	int have_config;
+
+	fields[0] = '\0';
+	if (!realpath(cmd->bundle ? cmd->bundle : ".", bundle))
+		snprintf(bundle, sizeof(bundle), "%s", cmd->bundle ? cmd->bundle : ".");
+	snprintf(path, sizeof(path), "%s/config.json", bundle);
+	have_config = read_json(path, &config, &config_text) == 0;
+	names_from_config(have_config ? &config : NULL, bundle, runtime.name, &names);
+	if (names_file(have_config ? &config : NULL, bundle, &names, path, sizeof(path)) == 0 &&
+	    read_json(path, &file, &file_text) == 0) {
+		int found = names_from_file(&file, cmd->oci_id, &names);
+		char *base = strrchr(path, '/');
+
+		json_free(&file);
+		free(file_text);
+		/* podman keeps a --rm container in volatile-containers.json */
+		if (!found && strcmp(names.engine, "podman") == 0 && base &&
+		    snprintf(base + 1, sizeof(path) - (base + 1 - path),
+			     "volatile-containers.json") > 0 &&
+		    read_json(path, &file, &file_text) == 0) {
+			names_from_file(&file, cmd->oci_id, &names);
+			json_free(&file);
+			free(file_text);
+		}
+	}
+	if (have_config) {
+		json_free(&config);
+		free(config_text);
+	}
+	audit_field_append(fields, size, "engine", names.engine);
+	if (names.name[0])
+		audit_field_append(fields, size, "container-name", names.name);
+	if (names.image[0])
+		audit_field_append(fields, size, "image", names.image);
+	if (names.pod[0])
+		audit_field_append(fields, size, "pod", names.pod);
+	if (names.pod_namespace[0])
+		audit_field_append(fields, size, "pod-namespace", names.pod_namespace);
+	if (names.pod_uid[0])
+		audit_field_append(fields, size, "pod-uid", names.pod_uid);
 }
 
 /*
@@ -217,7 +369,7 @@ static int warn_only(void)
 }
 
 /* A container that cannot be labelled: refuse, or warn and go on. */
-static void unlabelled(char *argv[], const struct crun_command *cmd,
+static void unlabelled(char *argv[], const struct runtime_command *cmd,
 		       const char *op, const char *reason, const char *why)
 {
 	if (!warn_only()) {
@@ -229,16 +381,16 @@ static void unlabelled(char *argv[], const struct crun_command *cmd,
 	fprintf(stderr, PROG ": warning: %s; container %s runs WITHOUT an audit container id\n",
 		why, cmd->oci_id ? cmd->oci_id : "?");
 	audit_note(op, oci_id_valid(cmd->oci_id ? cmd->oci_id : "") ? cmd->oci_id : NULL,
-		   reason);
-	exec_crun(argv);
+		   NULL, reason);
+	exec_runtime(argv);
 }
 
 /*
- * delete: the broker forgets the container only once crun has deleted it,
- * and only the life that crun deleted (looked up before), not one made
+ * delete: the broker forgets the container only once the runtime has deleted it,
+ * and only the life that it deleted (looked up before), not one made
  * again under its name meanwhile.
  */
-static int delete_then_forget(char *argv[], const struct crun_command *cmd)
+static int delete_then_forget(char *argv[], const struct runtime_command *cmd)
 {
 	struct request req = { .verb = REQUEST_LOOKUP, .contid = CONTID_UNSET };
 	char why[ENGINE_MSG_MAX];
@@ -260,7 +412,7 @@ static int delete_then_forget(char *argv[], const struct crun_command *cmd)
 		return 1;
 	}
 	if (pid == 0)
-		exec_crun(argv);
+		exec_runtime(argv);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return 1;
@@ -276,13 +428,19 @@ static int delete_then_forget(char *argv[], const struct crun_command *cmd)
 
 int main(int argc, char *argv[])
 {
-	struct crun_command cmd;
+	struct runtime_command cmd;
 	struct request req;
-	char why[ENGINE_MSG_MAX + 128];
+	char why[ENGINE_MSG_MAX + 128], fields[AUDIT_NOTE_MAX] = "";
 	const char *op, *reason;
 	uint64_t contid;
 
-	crun_parse(argc, argv, &cmd);
+	if (choose_runtime(argv[0], &runtime)) {
+		fprintf(stderr, PROG ": cannot tell whose command line %s reads: %s\n",
+			getenv("AUDIT_CONTID_RUNTIME"),
+			"AUDIT_CONTID_RUNTIME must name a file whose name starts with runc or crun");
+		return 1;
+	}
+	runtime.parse(argc, argv, &cmd);
 	if (cmd.command && strcmp(cmd.command, "exec") == 0)
 		op = "container-exec";
 	else if (cmd.command && strcmp(cmd.command, "restore") == 0)
@@ -290,19 +448,19 @@ int main(int argc, char *argv[])
 	else
 		op = "container-create";
 	switch (cmd.action) {
-	case CRUN_PASS:
-		exec_crun(argv);
+	case RUNTIME_PASS:
+		exec_runtime(argv);
 		break;
-	case CRUN_FORGET:
+	case RUNTIME_FORGET:
 		return delete_then_forget(argv, &cmd);
-	case CRUN_UNPARSED:
+	case RUNTIME_UNPARSED:
 		snprintf(why, sizeof(why),
 			 "cannot find the container id in this %s command line: %s",
-			 cmd.command ? cmd.command : "crun", cmd.error);
+			 cmd.command ? cmd.command : runtime.name, cmd.error);
 		unlabelled(argv, &cmd, op, "unreadable-command-line", why);
 		break;
-	case CRUN_NEW:
-	case CRUN_JOIN:
+	case RUNTIME_NEW:
+	case RUNTIME_JOIN:
 		break;
 	}
 
@@ -310,12 +468,14 @@ int main(int argc, char *argv[])
 		snprintf(why, sizeof(why), "\"%s\" is not a valid container id", cmd.oci_id);
 		unlabelled(argv, &cmd, op, "invalid-container-id", why);
 	}
-	req.verb = cmd.action == CRUN_NEW ? REQUEST_NEW : REQUEST_JOIN;
+	req.verb = cmd.action == RUNTIME_NEW ? REQUEST_NEW : REQUEST_JOIN;
 	req.contid = CONTID_UNSET;
 	strcpy(req.oci_id, cmd.oci_id);
 	if (ask_broker(&req, &contid, why, sizeof(why), &reason))
 		unlabelled(argv, &cmd, op, reason, why);
-	audit_note(op, cmd.oci_id, NULL);
-	exec_crun(argv);
+	if (cmd.action == RUNTIME_NEW)
+		container_fields(&cmd, fields, sizeof(fields));
+	audit_note(op, cmd.oci_id, fields, NULL);
+	exec_runtime(argv);
 	return 127;
 }

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 runtime = sys.argv[1]
@@ -81,6 +82,77 @@ with tempfile.TemporaryDirectory() as work:
     rc, err, took = run_runtime(wedged, "x", "create", "c1")
     ok(rc == 1 and "AUDIT_CONTID_BROKER_TIMEOUT" in err,
        "a timeout that is no number is refused, and named", f"rc {rc}: {err}")
+
+    # Which runtime, and whose command line: a broker that says yes to
+    # everything, and fake runtimes that write down how they were called.
+    yes = os.path.join(work, "yes.sock")
+    agree = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    agree.bind(yes)
+    agree.listen(8)
+
+    def answer_yes():
+        while True:
+            try:
+                conn, _ = agree.accept()
+            except OSError:
+                return
+            with conn:
+                if conn.recv(1024):
+                    conn.send(b"ok 42")
+
+    threading.Thread(target=answer_yes, daemon=True).start()
+    fakes = {}
+    for name in ("runc", "crun", "runc.real", "youki"):
+        fakes[name] = os.path.join(work, name)
+        with open(fakes[name], "w") as f:
+            f.write(f"#!/bin/sh\necho {name} \"$@\" > {work}/called\n")
+        os.chmod(fakes[name], 0o755)
+
+    def called_as(fake, *args, wrapper=runtime):
+        """The fake runtime's argv line, or None; the wrapper's (rc, stderr)."""
+        try:
+            os.unlink(os.path.join(work, "called"))
+        except FileNotFoundError:
+            pass
+        env = dict(os.environ, AUDIT_CONTID_BROKER=yes)
+        env.pop("AUDIT_CONTID_CRUN", None)
+        if fake:
+            env["AUDIT_CONTID_RUNTIME"] = fakes[fake]
+        p = subprocess.run([wrapper, *args], env=env, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           timeout=30)
+        try:
+            with open(os.path.join(work, "called")) as f:
+                line = f.read().strip()
+        except FileNotFoundError:
+            line = None
+        return line, p.returncode, p.stderr + p.stdout
+
+    # "run -db /b c2" is crun's -d -b /b, and an unknown option to runc.
+    line, rc, err = called_as("crun", "run", "-db", "/b", "c2")
+    ok(line == "crun run -db /b c2", "a runtime named crun* reads crun's command line",
+       f"{line} rc {rc}: {err}")
+    line, rc, err = called_as("runc", "run", "-db", "/b", "c2")
+    ok(line is None and rc == 1 and "cannot find the container id in this run command line"
+       in err, "a runtime named runc* reads runc's: -db is no runc option, refused",
+       f"{line} rc {rc}: {err}")
+    line, rc, err = called_as("runc.real", "create", "c1", "--bundle", "/b")
+    ok(line == "runc.real create c1 --bundle /b",
+       "runc's options may follow the id (urfave/cli reorders them)", f"{line} rc {rc}: {err}")
+    line, rc, err = called_as("youki", "create", "c1")
+    ok(line is None and rc == 1 and "starts with runc or crun" in err and fakes["youki"] in err,
+       "a runtime named neither is refused, and named", f"{line} rc {rc}: {err}")
+    # Called as audit-contid-runc: runc, /usr/sbin/runc unless told.
+    as_runc = os.path.join(work, "audit-contid-runc")
+    os.symlink(os.path.abspath(runtime), as_runc)
+    line, rc, err = called_as("runc", "exec", "-ti", "c1", "sh", wrapper=as_runc)
+    ok(line is None and rc == 1, "as audit-contid-runc: runc's grammar (-ti refused)",
+       f"{line} rc {rc}: {err}")
+    if os.path.exists("/usr/sbin/runc"):
+        line, rc, err = called_as(None, "--version", wrapper=as_runc)
+        ok(rc == 0 and err.startswith("runc version"),
+           "as audit-contid-runc: /usr/sbin/runc runs", f"rc {rc}: {err}")
+    agree.close()
 
 print(f"1..{count}")
 sys.exit(1 if failed else 0)
