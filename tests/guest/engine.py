@@ -1,14 +1,19 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Helpers for the engine tests (t/80-crun.t, t/82-podman.t): an OCI bundle
-made from busybox-static, contid-broker running a small command shell that
-the test drives, and the audit id the broker derives from an OCI id."""
+"""Helpers for the engine tests (t/80-crun.t to t/84-rootless.t): an OCI
+bundle and images made from busybox-static, contid-broker running a small
+command shell that the test drives, and the audit id the broker derives
+from an OCI id."""
 
+import hashlib
+import io
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tarfile
 import tempfile
 
 from contid import wait_until
@@ -17,7 +22,9 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ENGINE = os.path.join(REPO, ".cache", "engine")
 BROKER = os.path.join(ENGINE, "contid-broker")
 RUNTIME = os.path.join(ENGINE, "audit-contid-runtime")
+RUNC_WRAPPER = os.path.join(ENGINE, "audit-contid-runc")
 CRUN = "/usr/bin/crun"
+RUNC = "/usr/sbin/runc"
 UNSET = 18446744073709551615
 ENGINE_TIMEOUT = 300
 
@@ -46,9 +53,88 @@ def make_rootfs(where):
     return rootfs
 
 
-def make_bundle(where, args, hooks=None):
+def rootfs_tar(where):
+    """A tarball of a busybox-static root filesystem (`docker import`'s
+    input).  Returns its path."""
+    rootfs = make_rootfs(os.path.join(where, "image"))
+    path = os.path.join(where, "busybox-rootfs.tar")
+    with tarfile.open(path, "w") as tar:
+        tar.add(rootfs, arcname=".")
+    return path
+
+
+def oci_archive(where, name):
+    """An OCI image archive (`ctr image import`'s input) of one layer, the
+    busybox-static root filesystem, to be named `name`.  Returns its path."""
+    blobs = {}
+
+    def blob(data, media_type):
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        blobs[digest] = data
+        return {"mediaType": media_type, "digest": digest, "size": len(data)}
+
+    with open(rootfs_tar(where), "rb") as f:
+        layer_data = f.read()
+    layer = blob(layer_data, "application/vnd.oci.image.layer.v1.tar")
+    config = blob(json.dumps({
+        "architecture": "amd64", "os": "linux",
+        "config": {"Cmd": ["/bin/sh"]},
+        "rootfs": {"type": "layers",
+                   "diff_ids": ["sha256:" + hashlib.sha256(layer_data).hexdigest()]},
+    }).encode(), "application/vnd.oci.image.config.v1+json")
+    manifest = blob(json.dumps({"schemaVersion": 2, "config": config, "layers": [layer]}).encode(),
+                    "application/vnd.oci.image.manifest.v1+json")
+    manifest["annotations"] = {"io.containerd.image.name": name,
+                               "org.opencontainers.image.ref.name": name.rsplit(":", 1)[-1]}
+    path = os.path.join(where, "busybox-oci.tar")
+    with tarfile.open(path, "w") as tar:
+        def add(name, data):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        add("oci-layout", b'{"imageLayoutVersion": "1.0.0"}')
+        add("index.json", json.dumps({"schemaVersion": 2, "manifests": [manifest]}).encode())
+        for digest, data in blobs.items():
+            add("blobs/sha256/" + digest.split(":")[1], data)
+    return path
+
+
+def ask_broker(socket_path, request):
+    """One request to the broker ("lookup ID", ...) and its reply."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
+        s.settimeout(30)
+        s.connect(socket_path)
+        s.send(request.encode())
+        return s.recv(1024).decode()
+
+
+def ancestors(pid):
+    """The pids from `pid`'s parent up to 1."""
+    chain = []
+    while pid > 1:
+        with open(f"/proc/{pid}/stat") as f:
+            pid = int(f.read().rsplit(")", 1)[1].split()[1])
+        chain.append(pid)
+    return chain
+
+
+def pids_of(exe):
+    """The pids whose /proc/PID/exe is `exe`."""
+    found = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                if os.readlink(f"/proc/{d}/exe") == exe:
+                    found.append(int(d))
+            except OSError:
+                pass
+    return found
+
+
+def make_bundle(where, args, hooks=None, annotations=None):
     """An OCI bundle: busybox rootfs and crun's default spec, with `args`
-    as the process and `hooks` (OCI hooks) added.  Returns its path."""
+    as the process and `hooks` (OCI hooks) and `annotations` added.
+    Returns its path."""
     bundle = os.path.join(where, "bundle")
     os.makedirs(bundle)
     make_rootfs(bundle)
@@ -59,6 +145,8 @@ def make_bundle(where, args, hooks=None):
     spec["process"]["args"] = args
     if hooks:
         spec["hooks"] = hooks
+    if annotations:
+        spec["annotations"] = annotations
     with open(os.path.join(bundle, "config.json"), "w") as f:
         json.dump(spec, f)
     return bundle

@@ -98,6 +98,11 @@ open_event() {
 	echo "type=CONTAINER_OP msg=audit($a): op=set opid=4000 contid=888 old-contid=4,^2,^1"
 	echo "type=SYSCALL msg=audit($a): $W $S $BASH"
 	echo "type=EOE msg=audit($a): "
+	# audit-contid-runtime's mapping record, sent once its process is in
+	# container 555: the name 'web 1"-\u00e9' and the pod in hex
+	a=1700000040.000:212
+	echo "type=TRUSTED_APP msg=audit($a): pid=1300 uid=0 auid=1000 ses=3 subj=unconfined msg='op=container-create oci-id=\"c555\" engine=\"containerd\" container-name=7765622031222DC3A9 image=\"bb:1\" pod=6D7920706F64 pod-namespace=\"shop\" pod-uid=\"0b1c\" res=success' record=1"
+	echo "type=CONTAINER_ID msg=audit($a): record=1 contid=555"
 } >"$LOG"
 
 # serials ARGS...: the serials of the events "ausearch --input LOG ARGS"
@@ -114,13 +119,13 @@ run() {
 }
 
 # 1: the log is read whole ------------------------------------------------
-is "$(serials)" "201 202 203 204 205 206 207 208 209 210 211" \
-	"ausearch reads all 11 events of the log"
+is "$(serials)" "201 202 203 204 205 206 207 208 209 210 211 212" \
+	"ausearch reads all 12 events of the log"
 
 # 2-3: by record type name ----------------------------------------------------
 is "$(serials -m CONTAINER_OP)" "201 203 206 208 209 210 211" \
 	"-m CONTAINER_OP: the sets and the drops"
-is "$(serials -m CONTAINER_ID)" "202 204 206 207 209" \
+is "$(serials -m CONTAINER_ID)" "202 204 206 207 209 212" \
 	"-m CONTAINER_ID: the events of labelled tasks"
 
 # 4-18: --contid ---------------------------------------------------------------
@@ -197,7 +202,16 @@ has "$interp" "type=CONTAINER_OP msg=audit(11/14/23 22:13:31.100:209) : op=set o
 has "$interp" "type=CONTAINER_OP msg=audit(11/14/23 22:13:50.000:211) : op=set opid=4000 contid=888 old-contid=4,^2,^1 " \
 	"-i: a list at the end of the record stays whole"
 
-# 36-41: the normalizer ----------------------------------------------------------
+# 36-38: the names of a container's mapping record -------------------------------
+# auparse decodes an unquoted hex value of a field it does not know: the
+# runtime's names need no patch of their own.
+names=$("$AUSEARCH" --input "$LOG" -i -m TRUSTED_APP 2>&1 || true)
+has "$names" "type=TRUSTED_APP msg=audit(11/14/23 22:14:00.000:212) : pid=1300 uid=0 auid=1000 ses=3 subj=unconfined msg='op=container-create oci-id=c555 engine=containerd container-name=web 1\"-é image=bb:1 pod=my pod pod-namespace=shop pod-uid=0b1c res=success' record=1 " \
+	"-i: a mapping record's hex-logged names read as the names"
+is "$(serials --contid 555)" "212" "--contid 555 finds the container's mapping record"
+is "$(serials -m TRUSTED_APP)" "212" "-m TRUSTED_APP finds it by its type"
+
+# 39-44: the normalizer ----------------------------------------------------------
 text=$("$AUSEARCH" --input "$LOG" --format text 2>&1 || true)
 has "$text" "At 22:13:20 11/14/23 root successfully changed-container-id-to 123456 using bash" \
 	"--format text: a set reads changed-container-id-to <contid>"
@@ -213,4 +227,4 @@ has "$csv" ",CONTAINER_OP,11/14/23,22:13:20,201,configuration,1,root,root,privil
 has "$csv" ",CONTAINER_ID,11/14/23,22:13:23,204,audit-rule,1,root,root,privileged-acct,opened-file,success,/tmp/tmpcontainerid,17,file,perl,tmpcontainerid" \
 	"--format csv: an event that starts with CONTAINER_ID keeps its syscall's kind"
 
-tap_done 41
+tap_done 44

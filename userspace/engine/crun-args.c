@@ -155,24 +155,35 @@ static const struct option_spec *find_short(const struct option_spec *table,
 	return NULL;
 }
 
+void runtime_note_value(struct runtime_command *cmd, const char *name, const char *value)
+{
+	if (strcmp(name, "bundle") == 0)
+		cmd->bundle = value;
+	else if (strcmp(name, "log") == 0)
+		cmd->log = value;
+	else if (strcmp(name, "log-format") == 0)
+		cmd->log_format = value;
+}
+
 enum scan_result { SCAN_OPERAND, SCAN_NO_OPERAND, SCAN_STOPS, SCAN_UNKNOWN };
 
-/* The last --bundle wins, as in crun. */
-static void note_value(const struct option_spec *o, const char *value, const char **bundle)
+/* The values the wrapper needs; the last one given wins, as in crun. */
+static void note_value(const struct option_spec *o, const char *value,
+		       struct runtime_command *cmd)
 {
-	if (o->name && strcmp(o->name, "bundle") == 0)
-		*bundle = value;
+	if (o->name)
+		runtime_note_value(cmd, o->name, value);
 }
 
 /*
  * Skips the options of @table from argv[*i] on, as argp with
  * ARGP_IN_ORDER does, and leaves *i at the first operand.  Sets
- * *@names_many if an option says the operand is a pattern, and *@bundle
- * to the value of --bundle.
+ * *@names_many if an option says the operand is a pattern, and notes
+ * the values of --bundle, --log and --log-format in @cmd.
  */
 static enum scan_result skip_options(const struct option_spec *table,
 				     int argc, char *const argv[], int *i,
-				     int *names_many, const char **bundle)
+				     int *names_many, struct runtime_command *cmd)
 {
 	while (*i < argc) {
 		const char *arg = argv[*i];
@@ -196,11 +207,11 @@ static enum scan_result skip_options(const struct option_spec *table,
 			*names_many |= o->names_many;
 			(*i)++;
 			if (eq)
-				note_value(o, eq + 1, bundle);
+				note_value(o, eq + 1, cmd);
 			if (o->arg == ARG_REQUIRED && !eq) {
 				if (*i >= argc)
 					return SCAN_UNKNOWN;
-				note_value(o, argv[*i], bundle);
+				note_value(o, argv[*i], cmd);
 				(*i)++;
 			}
 			continue;
@@ -219,10 +230,10 @@ static enum scan_result skip_options(const struct option_spec *table,
 			if (c[1] == '\0' && o->arg == ARG_REQUIRED) {
 				if (*i >= argc)
 					return SCAN_UNKNOWN;
-				note_value(o, argv[*i], bundle);
+				note_value(o, argv[*i], cmd);
 				(*i)++;
 			} else if (c[1] != '\0') {
-				note_value(o, c + 1, bundle);
+				note_value(o, c + 1, cmd);
 			}
 			break;	/* the rest of the group is the value */
 		}
@@ -248,7 +259,7 @@ void crun_parse(int argc, char *const argv[], struct runtime_command *cmd)
 	size_t k;
 
 	*cmd = (struct runtime_command){ .action = RUNTIME_PASS };
-	switch (skip_options(global_options, argc, argv, &i, &names_many, &cmd->bundle)) {
+	switch (skip_options(global_options, argc, argv, &i, &names_many, cmd)) {
 	case SCAN_OPERAND:
 		break;
 	case SCAN_UNKNOWN:
@@ -275,7 +286,7 @@ void crun_parse(int argc, char *const argv[], struct runtime_command *cmd)
 		return;	/* state, start, kill, ...: nothing to label */
 
 	switch (skip_options(labelled_commands[k].options, argc, argv, &i,
-			     &names_many, &cmd->bundle)) {
+			     &names_many, cmd)) {
 	case SCAN_OPERAND:
 		cmd->action = labelled_commands[k].action;
 		cmd->oci_id = argv[i];

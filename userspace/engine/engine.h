@@ -86,6 +86,8 @@ struct runtime_command {
 	const char *command;	/* e.g. "create", or NULL */
 	const char *oci_id;	/* the container id argument, or NULL */
 	const char *bundle;	/* --bundle's value, or NULL (the cwd) */
+	const char *log;	/* the global --log, where engines read errors */
+	const char *log_format;	/* the global --log-format ("json", "text") */
 	const char *error;	/* why RUNTIME_UNPARSED */
 };
 
@@ -98,6 +100,8 @@ struct runtime_command {
  * @error set.
  */
 void crun_parse(int argc, char *const argv[], struct runtime_command *cmd);
+/* Notes option @name's @value in @cmd if it is one the wrapper needs. */
+void runtime_note_value(struct runtime_command *cmd, const char *name, const char *value);
 
 /* The most arguments runc_parse() reorders (create, run, restore, delete). */
 #define ENGINE_ARGS_MAX 4096

@@ -168,11 +168,12 @@ enum go_parse { GO_OPERANDS, GO_STOPS, GO_ERROR };
 
 /*
  * Go's flag.FlagSet.Parse() of @args[0..@n): leaves *@first at the first
- * operand (after a "--" it consumed), and *@bundle at --bundle's value.
+ * operand (after a "--" it consumed), and notes the values the wrapper
+ * needs in @cmd.
  */
 static enum go_parse go_flag_parse(const struct runc_flag *table,
 				   const char *const args[], int n, int *first,
-				   const char **bundle)
+				   struct runtime_command *cmd)
 {
 	int i = 0, stops = 0;
 
@@ -217,8 +218,7 @@ static enum go_parse go_flag_parse(const struct runc_flag *table,
 			given = args[i++];
 		}
 		/* Go's flag keeps the last value given. */
-		if (bundle && strcmp(f->name, "bundle") == 0)
-			*bundle = given;
+		runtime_note_value(cmd, f->name, given);
 	}
 	*first = i;
 	/* urfave prints help or the version only once all options parsed. */
@@ -279,7 +279,7 @@ void runc_parse(int argc, char *const argv[], struct runtime_command *cmd)
 	if (argc < 1)
 		return;
 	parsed = go_flag_parse(runc_global_flags, (const char *const *)argv + 1,
-			       argc - 1, &first, NULL);
+			       argc - 1, &first, cmd);
 	if (parsed == GO_ERROR) {
 		/* runc refuses it; say so if it meant to make a container */
 		for (int i = 1; i < argc; i++)
@@ -318,7 +318,7 @@ void runc_parse(int argc, char *const argv[], struct runtime_command *cmd)
 		runc_reorder(runc_labelled_commands[k].flags, argv + first, n, args);
 		list = args;
 	}
-	parsed = go_flag_parse(runc_labelled_commands[k].flags, list, n, &first, &cmd->bundle);
+	parsed = go_flag_parse(runc_labelled_commands[k].flags, list, n, &first, cmd);
 	if (parsed == GO_STOPS)
 		return;
 	if (parsed == GO_ERROR || first >= n ||

@@ -52,6 +52,7 @@
 #include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -368,14 +369,66 @@ static int warn_only(void)
 	return policy && strcmp(policy, "warn") == 0;
 }
 
+/*
+ * The refusal, also where the engine reads the runtime's errors: the
+ * --log file (containerd's shim and conmon read its last line, in the
+ * --log-format the engine asked for) as the runtime would have written it.
+ */
+static void log_refusal(const struct runtime_command *cmd, const char *message)
+{
+	const char *path = cmd->log;
+	char line[ENGINE_MSG_MAX * 2 + 256], stamp[32];
+	size_t n = 0;
+	time_t now = time(NULL);
+	struct tm tm;
+	int fd;
+
+	if (!path || !*path)
+		return;
+	if (strncmp(path, "file:", 5) == 0)	/* crun's own form */
+		path += 5;
+	else if (strchr(path, ':') && path[0] != '/')
+		return;				/* journald:, syslog: */
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (cmd->log_format && strcmp(cmd->log_format, "json") == 0) {
+		n = snprintf(line, sizeof(line), "{\"level\":\"error\",\"msg\":\"");
+		for (const unsigned char *c = (const unsigned char *)message;
+		     *c && n + 8 < sizeof(line); c++) {
+			if (*c == '"' || *c == '\\')
+				n += snprintf(line + n, sizeof(line) - n, "\\%c", *c);
+			else if (*c < 0x20)
+				n += snprintf(line + n, sizeof(line) - n, "\\u%04x", *c);
+			else
+				line[n++] = *c;
+		}
+		n += snprintf(line + n, sizeof(line) - n, "\",\"time\":\"%s\"}\n", stamp);
+	} else {
+		n = snprintf(line, sizeof(line), "time=\"%s\" level=error msg=\"%s\"\n", stamp,
+			     message);
+	}
+	if (n >= sizeof(line))
+		n = sizeof(line) - 1;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return;
+	if (write(fd, line, n) < 0)
+		fprintf(stderr, PROG ": cannot write to %s: %s\n", path, strerror(errno));
+	close(fd);
+}
+
 /* A container that cannot be labelled: refuse, or warn and go on. */
 static void unlabelled(char *argv[], const struct runtime_command *cmd,
 		       const char *op, const char *reason, const char *why)
 {
 	if (!warn_only()) {
-		fprintf(stderr,
-			"audit-contid-runtime: %s; refusing to %s container %s unlabelled (AUDIT_CONTID_UNLABELLED=warn runs it unlabelled)\n",
-			why, cmd->command ? cmd->command : "run", cmd->oci_id ? cmd->oci_id : "?");
+		char message[ENGINE_MSG_MAX * 2];
+
+		snprintf(message, sizeof(message),
+			 "audit-contid-runtime: %s; refusing to %s container %s unlabelled (AUDIT_CONTID_UNLABELLED=warn runs it unlabelled)",
+			 why, cmd->command ? cmd->command : "run", cmd->oci_id ? cmd->oci_id : "?");
+		fprintf(stderr, "%s\n", message);
+		log_refusal(cmd, message);
 		exit(1);
 	}
 	fprintf(stderr, PROG ": warning: %s; container %s runs WITHOUT an audit container id\n",

@@ -5,6 +5,7 @@ kernel needed: it is refused before it would run crun).  Prints TAP.
 
   test-runtime.py RUNTIME"""
 
+import json
 import os
 import socket
 import subprocess
@@ -108,13 +109,13 @@ with tempfile.TemporaryDirectory() as work:
             f.write(f"#!/bin/sh\necho {name} \"$@\" > {work}/called\n")
         os.chmod(fakes[name], 0o755)
 
-    def called_as(fake, *args, wrapper=runtime):
+    def called_as(fake, *args, wrapper=runtime, broker=yes):
         """The fake runtime's argv line, or None; the wrapper's (rc, stderr)."""
         try:
             os.unlink(os.path.join(work, "called"))
         except FileNotFoundError:
             pass
-        env = dict(os.environ, AUDIT_CONTID_BROKER=yes)
+        env = dict(os.environ, AUDIT_CONTID_BROKER=broker)
         env.pop("AUDIT_CONTID_CRUN", None)
         if fake:
             env["AUDIT_CONTID_RUNTIME"] = fakes[fake]
@@ -153,6 +154,25 @@ with tempfile.TemporaryDirectory() as work:
         ok(rc == 0 and err.startswith("runc version"),
            "as audit-contid-runc: /usr/sbin/runc runs", f"rc {rc}: {err}")
     agree.close()
+
+    # A refusal is also where the engine reads the runtime's errors: the
+    # --log file, in the --log-format asked for (containerd's shim and
+    # conmon show its last line).
+    log = os.path.join(work, "log.json")
+    nobody = os.path.join(work, "none.sock")
+    line, rc, err = called_as("runc", "--root", "/r", "--log", log, "--log-format", "json",
+                              "create", "--bundle", "/b", "c9", broker=nobody)
+    with open(log) as f:
+        last = json.loads(f.read().splitlines()[-1])
+    ok(rc == 1 and last["level"] == "error" and "refusing to create container c9" in last["msg"]
+       and last["msg"] + "\n" in err, "a refusal is logged to runc's --log as JSON, as runc would",
+       f"rc {rc}: {err} / {last}")
+    text_log = os.path.join(work, "crun.log")
+    line, rc, err = called_as("crun", "--log", "file:" + text_log, "run", "c9", broker=nobody)
+    with open(text_log) as f:
+        text = f.read()
+    ok(rc == 1 and "level=error" in text and "refusing to run container c9" in text,
+       "... and as text to crun's --log file:PATH", text)
 
 print(f"1..{count}")
 sys.exit(1 if failed else 0)
