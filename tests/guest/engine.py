@@ -112,8 +112,7 @@ def ancestors(pid):
     """The pids from `pid`'s parent up to 1."""
     chain = []
     while pid > 1:
-        with open(f"/proc/{pid}/stat") as f:
-            pid = int(f.read().rsplit(")", 1)[1].split()[1])
+        pid = parent_of(pid)
         chain.append(pid)
     return chain
 
@@ -180,23 +179,46 @@ class Broker:
     """contid-broker running SHELL: `run(argv)` runs argv below the broker
     and returns (rc, stdout, stderr)."""
 
-    def __init__(self, socket_path, wrapper=(), options=()):
-        """`wrapper` runs the broker (prlimit ...); `options` are its own."""
+    def __init__(self, socket_path, wrapper=(), options=(), below=None, env=None):
+        """`wrapper` runs the broker (prlimit ..., setpriv ...); `options`
+        are its own; `below`: another Broker whose shell starts this one,
+        so that it runs below that broker (talking through FIFOs)."""
         self.socket = socket_path
-        self.proc = subprocess.Popen(
-            [*wrapper, BROKER, "--socket", socket_path, *options, "--",
-             sys.executable, "-c", SHELL],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-            start_new_session=True)
-        hello = json.loads(self.proc.stdout.readline())
+        argv = [*wrapper, BROKER, "--socket", socket_path, *options, "--",
+                sys.executable, "-c", SHELL]
+        if below is None:
+            self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         text=True, start_new_session=True)
+            self.stdin, self.stdout, self.pid = self.proc.stdin, self.proc.stdout, self.proc.pid
+        else:
+            self.proc = None
+            fifos = tempfile.mkdtemp(prefix="contid-fifos-")
+            os.chmod(fifos, 0o755)
+            into, out = (os.path.join(fifos, n) for n in ("in", "out"))
+            for fifo in (into, out):
+                os.mkfifo(fifo, 0o666)
+                os.chmod(fifo, 0o666)
+            quoted = " ".join("'" + a.replace("'", "'\\''") + "'" for a in argv)
+            rc, _, err = below.run(["sh", "-c", f"{quoted} <'{into}' >'{out}' & echo $!"],
+                                   env=env)
+            if rc:
+                raise RuntimeError(f"cannot start a broker below pid {below.pid}: {err}")
+            self.stdin = open(into, "w")
+            self.stdout = open(out)
+        line = self.stdout.readline()
+        if not line:
+            raise RuntimeError("the broker exited before its shell started")
+        hello = json.loads(line)
         self.shell_pid = hello["pid"]
+        if self.proc is None:
+            self.pid = parent_of(self.shell_pid)
         assert hello["socket"] == socket_path, hello
 
     def run(self, argv, env=None, timeout=ENGINE_TIMEOUT):
-        self.proc.stdin.write(json.dumps({"argv": argv, "env": env or {},
-                                          "timeout": timeout}) + "\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
+        self.stdin.write(json.dumps({"argv": argv, "env": env or {},
+                                     "timeout": timeout}) + "\n")
+        self.stdin.flush()
+        line = self.stdout.readline()
         if not line:
             raise RuntimeError("the broker's shell is gone")
         reply = json.loads(line)
@@ -204,12 +226,28 @@ class Broker:
 
     def crash(self):
         """SIGKILL to the broker alone: what it ran lives on, orphaned."""
-        self.proc.kill()
-        self.proc.wait()
+        os.kill(self.pid, signal.SIGKILL)
+        if self.proc:
+            self.proc.wait()
 
     def stop(self, seconds=60):
         """Ends the shell; the broker exits once nothing is left below it.
-        Returns the broker's exit status."""
+        Returns the broker's exit status (None for one started below
+        another: its parent reaps it)."""
+        if self.proc is None:
+            try:
+                self.stdin.close()
+            except OSError:
+                pass
+            try:
+                wait_until(lambda: gone(self.pid), f"broker {self.pid} to exit", seconds)
+            except Exception:
+                for pid in (self.shell_pid, self.pid):
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+            return None
         if self.proc.poll() is None:
             self.proc.stdin.close()
             try:
@@ -222,6 +260,11 @@ class Broker:
             except ProcessLookupError:
                 pass
         return self.proc.wait()
+
+
+def parent_of(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
 
 
 def container_pid(crun_argv, oci_id):

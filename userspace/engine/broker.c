@@ -3,7 +3,8 @@
  * contid-broker - sets the audit container ids of the containers an engine
  * starts below it.
  *
- *   contid-broker [-v] [--socket PATH] [--request-timeout MS] [--] COMMAND [ARG...]
+ *   contid-broker [-v] [--socket PATH] [--request-timeout MS]
+ *                 [--allow-user USER]... [--grant-from PATH] [--] COMMAND [ARG...]
  *
  * The kernel lets a task label another only if the target is its
  * descendant, is alone (no children, one thread), and, to add a task to an
@@ -16,11 +17,17 @@
  *     containers stay below it even when their parents exit;
  *   - it is single-threaded, so the thread that made each container is the
  *     one that later adds exec sessions to it;
- *   - it listens on a unix socket only root may use (mode 0600 and
- *     SO_PEERCRED), where audit-contid-runtime asks it to label itself
- *     ("new ID", "join ID") just before it execs crun, and to forget a
- *     deleted container ("forget ID CONTID", the life it looked up with
- *     "lookup ID" before crun deleted it).
+ *   - it listens on a unix socket only its own user may use (mode 0600
+ *     and SO_PEERCRED), where audit-contid-runtime asks it to label itself
+ *     ("new ID", "join ID") just before it execs the runtime, and to
+ *     forget a deleted container ("forget ID CONTID", the life it looked
+ *     up with "lookup ID" before the runtime deleted it).
+ *
+ * Rootless engines: root's broker, given --allow-user, grants capcontid
+ * ("capcontid self") to a broker that a user it allows runs below it;
+ * that broker, the user's own, then labels the containers of the user's
+ * engines below it.  A broker not run by root asks for the grant itself
+ * (from --grant-from, default root's socket) before it starts.
  *
  * It exits when COMMAND has exited and nothing is left below it, with
  * COMMAND's status.  Requests are answered one at a time: each is a few
@@ -33,6 +40,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,6 +51,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -78,6 +87,10 @@ static int verbose;
 static int request_timeout_ms = REQUEST_TIMEOUT_MS;
 /* The kernel has SO_PEERPIDFD: a requester without one is refused. */
 static int have_peerpidfd;
+/* --allow-user: the uids whose own broker root's broker grants capcontid. */
+#define ALLOWED_USERS_MAX 64
+static uid_t allowed_users[ALLOWED_USERS_MAX];
+static size_t allowed_user_count;
 /* Kept for accept()ing and closing a connection when out of fds. */
 static int reserve_fd = -1;
 
@@ -285,6 +298,100 @@ static const char *explain_write_error(int err)
 	}
 }
 
+static int user_allowed(uid_t uid)
+{
+	for (size_t k = 0; k < allowed_user_count; k++)
+		if (allowed_users[k] == uid)
+			return 1;
+	return 0;
+}
+
+/* Whether @pid runs this very program (a broker, not anything the user has). */
+static int runs_broker(pid_t pid)
+{
+	char path[64];
+	struct stat self, peer;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	return stat("/proc/self/exe", &self) == 0 && stat(path, &peer) == 0 &&
+	       self.st_dev == peer.st_dev && self.st_ino == peer.st_ino;
+}
+
+/* Whether every uid and gid of @pid is @uid's and its own (no set-id). */
+static int plain_user(pid_t pid, uid_t uid)
+{
+	char path[64], line[256];
+	unsigned int r, e, s, fs;
+	int uids_ok = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Uid: %u %u %u %u", &r, &e, &s, &fs) == 4)
+			uids_ok = r == uid && e == uid && s == uid && fs == uid;
+	fclose(f);
+	return uids_ok;
+}
+
+/* Writes 1 to /proc/@pid/audit_capcontainerid, checked as write_contid() does. */
+static int grant_capcontid(pid_t pid, int pidfd)
+{
+	char path[64];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/audit_capcontainerid", pid);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	if (pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
+		close(fd);
+		return ESRCH;
+	}
+	if (write(fd, "1", 1) != 1)
+		err = errno ? errno : EIO;
+	close(fd);
+	return err;
+}
+
+__attribute__((format(printf, 4, 5)))
+static int reply_error(char *reply, size_t size, int err, const char *fmt, ...);
+
+/*
+ * "capcontid self" from a user this broker allows: the requester must be
+ * a broker (this program), below this one, running as that user alone.
+ * It may then label and grant only its own descendants (the kernel's
+ * rule) that it may open (its user's, by procfs's modes).
+ */
+static int handle_capcontid(pid_t pid, uid_t uid, int pidfd, char *reply, size_t size)
+{
+	int err;
+
+	if (!user_allowed(uid))
+		return reply_error(reply, size, EPERM,
+				   "uid %u may not run a broker of its own here (not in this broker's --allow-user)",
+				   uid);
+	if (!below_broker(pid))
+		return reply_error(reply, size, EXDEV,
+				   "pid %d is not below this broker (pid %d): capcontid reaches only the granter's descendants",
+				   pid, getpid());
+	if (!runs_broker(pid))
+		return reply_error(reply, size, EPERM,
+				   "pid %d is not a contid-broker: only a broker is granted capcontid",
+				   pid);
+	if (!plain_user(pid, uid))
+		return reply_error(reply, size, EPERM,
+				   "pid %d does not run as uid %u alone (set-id?)", pid, uid);
+	err = grant_capcontid(pid, pidfd);
+	if (err)
+		return reply_error(reply, size, err, "cannot grant pid %d capcontid: %s", pid,
+				   explain_write_error(err));
+	snprintf(reply, size, "ok 1");
+	return 0;
+}
+
 /* An "error ERRNO MESSAGE" reply; returns @err. */
 __attribute__((format(printf, 4, 5)))
 static int reply_error(char *reply, size_t size, int err, const char *fmt, ...)
@@ -423,7 +530,7 @@ static void serve_connection(int listen_fd)
 	struct ucred cred;
 	socklen_t cred_len = sizeof(cred);
 	socklen_t pidfd_len = sizeof(int);
-	struct request req;
+	struct request req = { .verb = REQUEST_NEW };
 	struct pollfd pfd;
 	int fd, err, pidfd = -1;
 	ssize_t n;
@@ -454,17 +561,26 @@ static void serve_connection(int listen_fd)
 	n = recv(fd, msg, sizeof(msg), MSG_TRUNC);
 	if (n < 0)
 		goto out;
-	if (cred.uid != 0) {
-		err = reply_error(reply, sizeof(reply), EPERM, "only root may use the broker");
-	} else if ((size_t)n >= sizeof(msg) || request_parse(msg, n, &req)) {
+	if ((size_t)n >= sizeof(msg) || request_parse(msg, n, &req)) {
 		err = reply_error(reply, sizeof(reply), EINVAL, "malformed request");
+	} else if (req.verb == REQUEST_CAPCONTID) {
+		err = handle_capcontid(cred.pid, cred.uid, pidfd, reply, sizeof(reply));
+		note("capcontid for pid %d (uid %u): %s", cred.pid, cred.uid, reply);
+	} else if (cred.uid != getuid()) {
+		if (getuid() == 0)
+			err = reply_error(reply, sizeof(reply), EPERM,
+					  "only root may use the broker%s", user_allowed(cred.uid) ?
+					  " (an allowed user may only ask for capcontid)" : "");
+		else
+			err = reply_error(reply, sizeof(reply), EPERM,
+					  "only uid %u may use this broker", getuid());
 	} else {
 		err = handle_request(&req, cred.pid, pidfd, reply, sizeof(reply));
 		if (verbose || err)
 			note("%s %s from pid %d: %s", request_verb_name(req.verb),
 			     req.oci_id, cred.pid, reply);
 	}
-	if (err && cred.uid != 0)
+	if (err && cred.uid != getuid() && req.verb != REQUEST_CAPCONTID)
 		note("refused uid %u (pid %d): %s", cred.uid, cred.pid, reply);
 	send(fd, reply, strlen(reply), MSG_NOSIGNAL);
 out:
@@ -501,13 +617,18 @@ static int open_socket(const char *path)
 		die("socket path too long: %s", path);
 	strcpy(addr.sun_path, path);
 
-	/* The socket's own directory, root's alone, if it is missing. */
+	/*
+	 * The socket's own directory, its user's alone, if it is missing;
+	 * others may pass through to the socket if they may ask for capcontid.
+	 */
 	strcpy(dir, path);
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
 		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 			die("mkdir %s: %s", dir, strerror(errno));
+		if (allowed_user_count && chmod(dir, 0711) < 0)
+			die("chmod %s: %s", dir, strerror(errno));
 	}
 
 	probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -532,7 +653,8 @@ static int open_socket(const char *path)
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		die("bind %s: %s", path, strerror(errno));
 	umask(old_umask);
-	if (chmod(path, 0600) < 0 || listen(fd, 64) < 0)
+	/* Who may ask what is decided by SO_PEERCRED, request by request. */
+	if (chmod(path, allowed_user_count ? 0666 : 0600) < 0 || listen(fd, 64) < 0)
 		die("listen on %s: %s", path, strerror(errno));
 	return fd;
 }
@@ -556,12 +678,80 @@ static void check_can_label(void)
 static void usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-		"usage: contid-broker [-v] [--socket PATH] [--request-timeout MS] [--] COMMAND [ARG...]\n"
+		"usage: contid-broker [-v] [--socket PATH] [--request-timeout MS]\n"
+		"                     [--allow-user USER]... [--grant-from PATH] [--] COMMAND [ARG...]\n"
 		"Runs COMMAND below a broker that labels the containers it starts\n"
 		"through audit-contid-runtime.  The socket defaults to\n"
-		"$" BROKER_SOCKET_ENV " or " BROKER_SOCKET_DEFAULT ";\n"
-		"COMMAND finds it in $" BROKER_SOCKET_ENV ".\n");
+		"$" BROKER_SOCKET_ENV " or " BROKER_SOCKET_DEFAULT " (root), and\n"
+		"$XDG_RUNTIME_DIR/audit-contid/broker.sock (another user);\n"
+		"COMMAND finds it in $" BROKER_SOCKET_ENV ".\n"
+		"--allow-user: root's broker grants capcontid to USER's own broker\n"
+		"below it; a broker not run by root asks the one at --grant-from\n"
+		"(default " BROKER_SOCKET_DEFAULT ") for it before it starts.\n");
 	exit(status);
+}
+
+/* --allow-user: a user name or a uid. */
+static void allow_user(const char *name)
+{
+	struct passwd *pw = getpwnam(name);
+	char *end;
+	unsigned long uid;
+
+	if (allowed_user_count == ALLOWED_USERS_MAX)
+		die("--allow-user: at most %d users", ALLOWED_USERS_MAX);
+	if (pw) {
+		allowed_users[allowed_user_count++] = pw->pw_uid;
+		return;
+	}
+	errno = 0;
+	uid = strtoul(name, &end, 10);
+	if (errno || *end || !*name || uid == 0 || uid >= (uid_t)-1)
+		die("--allow-user: %s is no user name nor a uid other than 0", name);
+	allowed_users[allowed_user_count++] = uid;
+}
+
+/*
+ * A broker run by a user other than root: root's broker, above it, must
+ * grant it capcontid before it can label anything.  Asked after the
+ * broker's last execve() (which would clear the grant), for itself.
+ */
+static void ask_for_capcontid(const char *granter)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct request req = { .verb = REQUEST_CAPCONTID, .oci_id = "self" };
+	char msg[ENGINE_MSG_MAX + 1];
+	struct timeval timeout = { .tv_sec = 30 };
+	const char *message;
+	uint64_t granted;
+	int fd, len, err;
+	ssize_t n;
+
+	if (strlen(granter) >= sizeof(addr.sun_path))
+		die("--grant-from: path too long: %s", granter);
+	strcpy(addr.sun_path, granter);
+	len = request_format(&req, msg, sizeof(msg));
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		die("uid %u needs capcontid from root's broker, and there is none at %s (%s): %s",
+		    getuid(), granter, strerror(errno),
+		    "run this broker below one started with --allow-user");
+	errno = 0;
+	n = send(fd, msg, len, MSG_NOSIGNAL) == len ? recv(fd, msg, sizeof(msg) - 1, 0) : -1;
+	if (n <= 0)
+		die("root's broker at %s did not answer: %s", granter,
+		    strerror(errno ? errno : ECONNRESET));
+	close(fd);
+	msg[n] = '\0';
+	err = reply_parse(msg, &granted, &message);
+	if (err < 0)
+		die("root's broker at %s sent an unreadable reply", granter);
+	if (err)
+		die("root's broker refused capcontid to uid %u: %s", getuid(), message);
 }
 
 int main(int argc, char *argv[])
@@ -569,18 +759,29 @@ int main(int argc, char *argv[])
 	static const struct option options[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "request-timeout", required_argument, NULL, 't' },
+		{ "allow-user", required_argument, NULL, 'a' },
+		{ "grant-from", required_argument, NULL, 'g' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL }
 	};
-	const char *path = getenv(BROKER_SOCKET_ENV);
+	const char *path = getenv(BROKER_SOCKET_ENV), *granter = BROKER_SOCKET_DEFAULT;
+	char user_path[PATH_MAX];
 	int listen_fd, signal_fd, status = 0, command_done = 0, opt;
 	pid_t command;
 	sigset_t signals;
 
-	if (!path || !*path)
+	if ((!path || !*path) && getuid() != 0) {
+		const char *run = getenv("XDG_RUNTIME_DIR");
+
+		if (run && *run) {
+			snprintf(user_path, sizeof(user_path), "%s/audit-contid/broker.sock", run);
+			path = user_path;
+		}
+	} else if (!path || !*path) {
 		path = BROKER_SOCKET_DEFAULT;
-	while ((opt = getopt_long(argc, argv, "+s:t:vh", options, NULL)) != -1) {
+	}
+	while ((opt = getopt_long(argc, argv, "+s:t:a:g:vh", options, NULL)) != -1) {
 		char *end;
 
 		switch (opt) {
@@ -592,6 +793,12 @@ int main(int argc, char *argv[])
 			request_timeout_ms = strtol(optarg, &end, 10);
 			if (errno || *end || request_timeout_ms < 1 || request_timeout_ms > 60000)
 				die("--request-timeout: %s is not 1 to 60000 ms", optarg);
+			break;
+		case 'a':
+			allow_user(optarg);
+			break;
+		case 'g':
+			granter = optarg;
 			break;
 		case 'v':
 			verbose = 1;
@@ -605,7 +812,13 @@ int main(int argc, char *argv[])
 	}
 	if (optind == argc)
 		usage(2);
+	if (!path || !*path)
+		die("--socket is needed: XDG_RUNTIME_DIR is not set");
+	if (allowed_user_count && getuid() != 0)
+		die("--allow-user: only root's broker grants capcontid");
 
+	if (getuid() != 0)
+		ask_for_capcontid(granter);
 	check_can_label();
 	have_peerpidfd = kernel_has_peerpidfd();
 	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);

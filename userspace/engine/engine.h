@@ -30,6 +30,7 @@ enum request_verb {
 	REQUEST_JOIN,	/* label it with an existing container's id */
 	REQUEST_FORGET,	/* the container was deleted: drop its entry */
 	REQUEST_LOOKUP,	/* the audit id of the container's current life */
+	REQUEST_CAPCONTID,	/* "capcontid self": a user's broker asks for capcontid */
 };
 
 struct request {
@@ -40,7 +41,8 @@ struct request {
 };
 
 /*
- * "new ID", "join ID", "forget ID[ CONTID]", "lookup ID".  Returns 0, or
+ * "new ID", "join ID", "forget ID[ CONTID]", "lookup ID", "capcontid self".
+ * Returns 0, or
  * -1 if the text is no request (unknown verb, bad or missing id, a CONTID
  * that is no decimal id, trailing bytes).
  */

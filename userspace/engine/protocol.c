@@ -15,6 +15,7 @@ static const char *const verb_names[] = {
 	[REQUEST_JOIN] = "join",
 	[REQUEST_FORGET] = "forget",
 	[REQUEST_LOOKUP] = "lookup",
+	[REQUEST_CAPCONTID] = "capcontid",
 };
 
 const char *request_verb_name(enum request_verb verb)

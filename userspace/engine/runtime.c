@@ -34,7 +34,8 @@
  * why, logs a TRUSTED_APP record with res=failed, and runs the runtime
  * unlabelled.
  *
- * Environment: AUDIT_CONTID_BROKER (the broker's socket),
+ * Environment: AUDIT_CONTID_BROKER (the broker's socket; default: a user's
+ * broker's in $XDG_RUNTIME_DIR/audit-contid/ if there is one, else root's),
  * AUDIT_CONTID_RUNTIME, AUDIT_CONTID_CRUN, AUDIT_CONTID_UNLABELLED,
  * AUDIT_CONTID_BROKER_TIMEOUT (seconds to wait for the broker to accept
  * the connection, and again for its answer; default 30).
@@ -49,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -271,6 +273,28 @@ static void container_fields(const struct runtime_command *cmd, char *fields, si
 }
 
 /*
+ * Where the broker listens: AUDIT_CONTID_BROKER; else a user's own
+ * broker's socket in XDG_RUNTIME_DIR if there is one (rootless podman
+ * gives conmon, and so the runtime, XDG_RUNTIME_DIR but not the rest of
+ * its environment); else root's.
+ */
+static const char *broker_socket(void)
+{
+	static char user_path[PATH_MAX];
+	const char *path = getenv(BROKER_SOCKET_ENV), *run = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+
+	if (path && *path)
+		return path;
+	if (run && *run &&
+	    snprintf(user_path, sizeof(user_path), "%s/audit-contid/broker.sock", run) <
+		    (int)sizeof(user_path) &&
+	    stat(user_path, &st) == 0 && S_ISSOCK(st.st_mode))
+		return user_path;
+	return BROKER_SOCKET_DEFAULT;
+}
+
+/*
  * Sends @req to the broker and waits for its answer.  Returns 0 and sets
  * @contid, or an errno with @why set to what went wrong and @reason to
  * one word for it.
@@ -278,7 +302,7 @@ static void container_fields(const struct runtime_command *cmd, char *fields, si
 static int ask_broker(const struct request *req, uint64_t *contid,
 		      char *why, size_t why_size, const char **reason)
 {
-	const char *path = getenv(BROKER_SOCKET_ENV);
+	const char *path = broker_socket();
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	char msg[ENGINE_MSG_MAX + 1];
 	int fd, err, len, seconds = broker_timeout();
@@ -286,8 +310,6 @@ static int ask_broker(const struct request *req, uint64_t *contid,
 	const char *message;
 	ssize_t n;
 
-	if (!path || !*path)
-		path = BROKER_SOCKET_DEFAULT;
 	*reason = "no-broker";
 	if (seconds < 0) {
 		snprintf(why, why_size,

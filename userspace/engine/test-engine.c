@@ -288,6 +288,7 @@ static void test_requests(void)
 	check_request("join 4f2a", 1, REQUEST_JOIN, "4f2a");
 	check_request("forget my-ctr.1", 1, REQUEST_FORGET, "my-ctr.1");
 	check_request("lookup c1", 1, REQUEST_LOOKUP, "c1");
+	check_request("capcontid self", 1, REQUEST_CAPCONTID, "self");
 	/* forget may name the life it means. */
 	check_request("forget c1 42", 1, REQUEST_FORGET, "c1");
 	check(request_parse("forget c1 18446744073709551614", 30, &back) == 0 &&

@@ -129,7 +129,7 @@ try:
                        'res=success')
     eq(event_contids(line), [contids[C1]], "the mapping record says engine=containerd")
     shims = pids_of(SHIM)
-    ok(shims and all(broker.proc.pid in ancestors(p) for p in shims),
+    ok(shims and all(broker.pid in ancestors(p) for p in shims),
        "every containerd-shim-runc-v2 (it double-forks) is below the broker",
        {p: ancestors(p) for p in shims})
     rc, out, err = broker.run([*ctr, "task", "exec", "--exec-id", "e1", C1,
