@@ -86,9 +86,11 @@ try:
     for name in (C1, C2):
         eq(event_contids(start_marked(name)), [contids[name]],
            f"{name}'s own syscall (its mkdir) carries its CONTAINER_ID")
-    line = wait_record("TRUSTED_APP", f'op=container-create oci-id="{C1}" res=success')
+    line = wait_record("TRUSTED_APP", f'op=container-create oci-id="{C1}" engine="crun" '
+                       'res=success')
     eq(event_contids(line), [contids[C1]],
-       "the wrapper's TRUSTED_APP record names the OCI id, in an event with the container's id")
+       "the wrapper's TRUSTED_APP record names the OCI id and crun, in an event with the "
+       "container's id")
 
     # crun exec joins the container.
     rc, out, err = broker.run([*runtime, "exec", C1, "mkdir", f"/dev/shm/exec-{C1}"])

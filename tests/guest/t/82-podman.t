@@ -58,8 +58,10 @@ try:
         eq(get_contid(int(pid)), ids[name], f"{name}'s init has the id derived from podman's id")
         line = wait_record("PATH", f'name="/dev/shm/start-{name}"', ENGINE_TIMEOUT)
         eq(event_contids(line), [ids[name]], f"{name}'s own syscall carries its CONTAINER_ID")
-        line = wait_record("TRUSTED_APP", f'op=container-create oci-id="{oci_id}" res=success')
-        eq(event_contids(line), [ids[name]], f"the TRUSTED_APP record names {name}'s podman id")
+        line = wait_record("TRUSTED_APP", f'op=container-create oci-id="{oci_id}" '
+                           f'engine="podman" container-name="{name}" res=success')
+        eq(event_contids(line), [ids[name]],
+           f"the TRUSTED_APP record names {name}'s podman id, podman and its name")
     ok(ids[P1] != ids[P2], "two containers get two ids")
 
     rc, out, err = broker.run([*podman, "exec", P1, "mkdir", f"/dev/shm/exec-{P1}"], env)

@@ -141,6 +141,21 @@ try:
     rc, out, err = broker.run([*wrapped, "exec", "-ti", R1, "true"])
     ok(rc == 1 and "cannot find the container id in this exec command line" in err,
        "runc exec -ti (runc has no grouped options) is refused", err)
+
+    # A broker restart with a container running: an exec into it is
+    # refused, with why, and nothing runs in it.
+    rc, out, err = broker.run([*wrapped, "run", "-d", "--bundle", bundle_for(R2 + "-b"), R2])
+    ok(rc == 0, "runc run -d r2 again, below the first broker", err)
+    before = get_contid(runc_pid(R2))
+    broker.crash()
+    broker = Broker(sock)
+    rc, out, err = broker.run([*wrapped, "exec", R2, "mkdir", f"/dev/shm/exec-{R2}"])
+    ok(rc == 1 and f"container {R2} is not known to this broker" in err and "refusing" in err,
+       "runc exec after a broker restart is refused, and says why", err)
+    log_barrier()
+    eq(records("PATH", f'name="/dev/shm/exec-{R2}"'), [], "... nothing ran in the container")
+    eq(get_contid(runc_pid(R2)), before, "... and r2 keeps its id")
+    stop(R2, broker)
     eq(broker.stop(), 0, "the broker exits once nothing is below it")
     broker = None
 finally:

@@ -221,6 +221,35 @@ try:
        "ctr run on a containerd outside the broker fails with the wrapper's message", p.stdout)
     eq([t for t in output([*ctr2, "task", "ls"]).splitlines() if OUT in t], [],
        "... and no container runs")
+
+    # --- Docker outside the broker (on that containerd) --------------------
+    droot2 = os.path.join(work, "docker-outside")
+    os.makedirs(droot2)
+    docker2_sock = os.path.join(droot2, "docker.sock")
+    docker2 = [DOCKER, "-H", f"unix://{docker2_sock}"]
+    with open(os.path.join(droot2, "daemon.json"), "w") as f:
+        json.dump({"runtimes": {"audit-runc": {"path": RUNC_WRAPPER}},
+                   "default-runtime": "audit-runc",
+                   "data-root": os.path.join(droot2, "data"),
+                   "exec-root": os.path.join(droot2, "exec"),
+                   "pidfile": os.path.join(droot2, "docker.pid"),
+                   "hosts": [f"unix://{docker2_sock}"], "containerd": address2,
+                   "storage-driver": "vfs", "iptables": False, "bridge": "none"}, f)
+    start_daemon(None, ["env", f"AUDIT_CONTID_BROKER={sock}", DOCKERD, "--config-file",
+                        os.path.join(droot2, "daemon.json")],
+                 os.path.join(droot2, "log"), lambda: succeeds([*docker2, "version"]),
+                 "a dockerd outside the broker")
+    daemons.append(("dockerd", droot2))
+    subprocess.run([*docker2, "import", os.path.join(work, "tar", "busybox-rootfs.tar"),
+                    "busybox-static:1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.run([*docker2, "run", "-d", "--name", OUT + "-d", "--network", "none",
+                        "busybox-static:1", *mark, OUT], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       timeout=ENGINE_TIMEOUT)
+    ok(p.returncode != 0 and "is not below the broker" in p.stdout and
+       "refusing to create container" in p.stdout,
+       "docker run on a dockerd outside the broker fails with the wrapper's message", p.stdout)
+    eq(output([*docker2, "ps", "-q"]).strip(), "", "... and no container runs")
 finally:
     for what, root in reversed(daemons):
         pidfile = os.path.join(root, "docker.pid")
