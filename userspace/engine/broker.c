@@ -555,6 +555,22 @@ static void serve_connection(int listen_fd)
 			goto out;
 		}
 	}
+	/*
+	 * A user who may ask nothing is answered at once: with --allow-user
+	 * the socket is open to all, and one who connects and sends nothing
+	 * must not hold the broker for --request-timeout.
+	 */
+	if (cred.uid != getuid() && !user_allowed(cred.uid)) {
+		if (getuid() == 0)
+			reply_error(reply, sizeof(reply), EPERM,
+				    "only root may use the broker (uid %u is not in its --allow-user)",
+				    cred.uid);
+		else
+			reply_error(reply, sizeof(reply), EPERM,
+				    "only uid %u may use this broker", getuid());
+		send(fd, reply, strlen(reply), MSG_NOSIGNAL);
+		goto out;
+	}
 	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
 	if (poll(&pfd, 1, request_timeout_ms) != 1)
 		goto out;
@@ -567,13 +583,9 @@ static void serve_connection(int listen_fd)
 		err = handle_capcontid(cred.pid, cred.uid, pidfd, reply, sizeof(reply));
 		note("capcontid for pid %d (uid %u): %s", cred.pid, cred.uid, reply);
 	} else if (cred.uid != getuid()) {
-		if (getuid() == 0)
-			err = reply_error(reply, sizeof(reply), EPERM,
-					  "only root may use the broker%s", user_allowed(cred.uid) ?
-					  " (an allowed user may only ask for capcontid)" : "");
-		else
-			err = reply_error(reply, sizeof(reply), EPERM,
-					  "only uid %u may use this broker", getuid());
+		/* an allowed user (the others were answered above) */
+		err = reply_error(reply, sizeof(reply), EPERM,
+				  "only root may use the broker (an allowed user may only ask for capcontid)");
 	} else {
 		err = handle_request(&req, cred.pid, pidfd, reply, sizeof(reply));
 		if (verbose || err)

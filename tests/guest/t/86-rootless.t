@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from contid import *  # noqa: E402,F403
@@ -153,8 +154,23 @@ contid = ["{RUNTIME}"]
     rc, out, err = root_broker.run([*as_user(DENIED_UID, denied_home, denied_run), BROKER,
                                     "--grant-from", sock, "--", "true"])
     ok(rc != 0 and "root's broker refused capcontid to uid 2001" in err and
-       "not in this broker's --allow-user" in err,
+       "uid 2001 is not in its --allow-user" in err,
        "a user not allowed gets a clear refusal, and no broker", err)
+    # With the socket open to all, one who may ask nothing is answered at
+    # once: silent connections of such a user do not hold root's broker.
+    hold = ("import socket,sys,time; ss=[socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) "
+            "for _ in range(20)]; [s.connect(sys.argv[1]) for s in ss]; "
+            "print(sum(1 for s in ss if s.recv(1024).startswith(b'error 1 '))); time.sleep(3)")
+    quiet = subprocess.Popen([*as_user(DENIED_UID, denied_home, denied_run), sys.executable,
+                              "-c", hold, sock], stdout=subprocess.PIPE, text=True)
+    answered = quiet.stdout.readline().strip()
+    started = time.monotonic()
+    reply = ask_broker(sock, "lookup nothing-here")
+    took = time.monotonic() - started
+    quiet.wait()
+    ok(answered == "20" and reply.startswith("error 2 ") and took < 2,
+       f"20 silent connections of a user not allowed are refused at once, and root's broker "
+       f"answers the next request in {took:.2f} s", (answered, reply))
     # The allowed user's broker, but not below root's:
     p = subprocess.run([*as_user(UID, home, run), BROKER, "--socket",
                         os.path.join(run, "outside.sock"), "--grant-from", sock, "--", "true"],
