@@ -216,19 +216,19 @@ static int below_broker(pid_t pid)
 }
 
 /*
- * Writes @contid to /proc/@pid/audit_containerid: 0 or the errno.  With
- * the requester's @pidfd (or -1 on a kernel without SO_PEERPIDFD), checks
- * that the file opened is the requester's: if the requester is still
- * alive once the file is open, its pid was not reused in between.
+ * Writes @text to /proc/@pid/@file: 0 or the errno.  With the requester's
+ * @pidfd (or -1 on a kernel without SO_PEERPIDFD), checks that the file
+ * opened is the requester's: if the requester is still alive once the
+ * file is open, its pid was not reused in between.
  */
-static int write_contid(pid_t pid, int pidfd, uint64_t contid)
+static int write_proc_file(pid_t pid, int pidfd, const char *file, const char *text)
 {
-	char path[64], text[24];
-	int fd, len, err = 0;
+	size_t len = strlen(text);
+	char path[64];
+	int fd, err = 0;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/audit_containerid", pid);
-	len = snprintf(text, sizeof(text), "%llu", (unsigned long long)contid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno;
@@ -239,10 +239,18 @@ static int write_contid(pid_t pid, int pidfd, uint64_t contid)
 	n = write(fd, text, len);
 	if (n < 0)
 		err = errno;
-	else if (n != len)
+	else if ((size_t)n != len)
 		err = EIO;
 	close(fd);
 	return err;
+}
+
+static int write_contid(pid_t pid, int pidfd, uint64_t contid)
+{
+	char text[24];
+
+	snprintf(text, sizeof(text), "%llu", (unsigned long long)contid);
+	return write_proc_file(pid, pidfd, "audit_containerid", text);
 }
 
 /* Whether a task still carries @contid (a container still running). */
@@ -336,62 +344,6 @@ static int plain_user(pid_t pid, uid_t uid)
 	return uids_ok;
 }
 
-/* Writes 1 to /proc/@pid/audit_capcontainerid, checked as write_contid() does. */
-static int grant_capcontid(pid_t pid, int pidfd)
-{
-	char path[64];
-	int fd, err = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/audit_capcontainerid", pid);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	if (pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
-		close(fd);
-		return ESRCH;
-	}
-	if (write(fd, "1", 1) != 1)
-		err = errno ? errno : EIO;
-	close(fd);
-	return err;
-}
-
-__attribute__((format(printf, 4, 5)))
-static int reply_error(char *reply, size_t size, int err, const char *fmt, ...);
-
-/*
- * "capcontid self" from a user this broker allows: the requester must be
- * a broker (this program), below this one, running as that user alone.
- * It may then label and grant only its own descendants (the kernel's
- * rule) that it may open (its user's, by procfs's modes).
- */
-static int handle_capcontid(pid_t pid, uid_t uid, int pidfd, char *reply, size_t size)
-{
-	int err;
-
-	if (!user_allowed(uid))
-		return reply_error(reply, size, EPERM,
-				   "uid %u may not run a broker of its own here (not in this broker's --allow-user)",
-				   uid);
-	if (!below_broker(pid))
-		return reply_error(reply, size, EXDEV,
-				   "pid %d is not below this broker (pid %d): capcontid reaches only the granter's descendants",
-				   pid, getpid());
-	if (!runs_broker(pid))
-		return reply_error(reply, size, EPERM,
-				   "pid %d is not a contid-broker: only a broker is granted capcontid",
-				   pid);
-	if (!plain_user(pid, uid))
-		return reply_error(reply, size, EPERM,
-				   "pid %d does not run as uid %u alone (set-id?)", pid, uid);
-	err = grant_capcontid(pid, pidfd);
-	if (err)
-		return reply_error(reply, size, err, "cannot grant pid %d capcontid: %s", pid,
-				   explain_write_error(err));
-	snprintf(reply, size, "ok 1");
-	return 0;
-}
-
 /* An "error ERRNO MESSAGE" reply; returns @err. */
 __attribute__((format(printf, 4, 5)))
 static int reply_error(char *reply, size_t size, int err, const char *fmt, ...)
@@ -403,6 +355,36 @@ static int reply_error(char *reply, size_t size, int err, const char *fmt, ...)
 	vsnprintf(reply + n, size - n, fmt, ap);
 	va_end(ap);
 	return err;
+}
+
+/*
+ * "capcontid self" from a user this broker allows (serve_connection()
+ * answered the others): the requester must be a broker (this program),
+ * below this one, running as that user alone.
+ * It may then label and grant only its own descendants (the kernel's
+ * rule) that it may open (its user's, by procfs's modes).
+ */
+static int handle_capcontid(pid_t pid, uid_t uid, int pidfd, char *reply, size_t size)
+{
+	int err;
+
+	if (!below_broker(pid))
+		return reply_error(reply, size, EXDEV,
+				   "pid %d is not below this broker (pid %d): capcontid reaches only the granter's descendants",
+				   pid, getpid());
+	if (!runs_broker(pid))
+		return reply_error(reply, size, EPERM,
+				   "pid %d is not a contid-broker: only a broker is granted capcontid",
+				   pid);
+	if (!plain_user(pid, uid))
+		return reply_error(reply, size, EPERM,
+				   "pid %d does not run as uid %u alone (set-id?)", pid, uid);
+	err = write_proc_file(pid, pidfd, "audit_capcontainerid", "1");
+	if (err)
+		return reply_error(reply, size, err, "cannot grant pid %d capcontid: %s", pid,
+				   explain_write_error(err));
+	snprintf(reply, size, "ok 1");
+	return 0;
 }
 
 static int handle_new(const struct request *req, pid_t pid, int pidfd, char *reply,
