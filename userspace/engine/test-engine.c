@@ -45,6 +45,17 @@ static const char *const action_names[] = {
 	[RUNTIME_FORGET] = "forget", [RUNTIME_UNPARSED] = "unparsed",
 };
 
+/* @line split at spaces into @argv (NULL-terminated); the count. */
+static int split_line(char *line, char *argv[])
+{
+	int argc = 0;
+
+	for (char *tok = strtok(line, " "); tok; tok = strtok(NULL, " "))
+		argv[argc++] = tok;
+	argv[argc] = NULL;
+	return argc;
+}
+
 /*
  * "ACTION [ID]" for a command line of @runtime given as one string, split
  * at spaces.
@@ -55,13 +66,9 @@ static void check_line(const char *runtime,
 {
 	char copy[512], got[600], what[1200], *argv[64];
 	struct runtime_command cmd;
-	int argc = 0;
 
 	snprintf(copy, sizeof(copy), "%s %s", runtime, line);
-	for (char *tok = strtok(copy, " "); tok; tok = strtok(NULL, " "))
-		argv[argc++] = tok;
-	argv[argc] = NULL;
-	parse(argc, argv, &cmd);
+	parse(split_line(copy, argv), argv, &cmd);
 	snprintf(got, sizeof(got), "%s%s%s", action_names[cmd.action],
 		 cmd.oci_id && cmd.action != RUNTIME_PASS ? " " : "",
 		 cmd.oci_id && cmd.action != RUNTIME_PASS ? cmd.oci_id : "");
@@ -89,13 +96,9 @@ static void check_bundle(void (*parse)(int, char *const[], struct runtime_comman
 {
 	char copy[512], what[700], *argv[64];
 	struct runtime_command cmd;
-	int argc = 0;
 
 	snprintf(copy, sizeof(copy), "%s", line);
-	for (char *tok = strtok(copy, " "); tok; tok = strtok(NULL, " "))
-		argv[argc++] = tok;
-	argv[argc] = NULL;
-	parse(argc, argv, &cmd);
+	parse(split_line(copy, argv), argv, &cmd);
 	snprintf(what, sizeof(what), "%s: bundle %s", line, want ? want : "(none)");
 	check(want ? cmd.bundle && strcmp(cmd.bundle, want) == 0 : !cmd.bundle, what);
 }

@@ -52,6 +52,24 @@ def containerd_config(name):
     return root, address
 
 
+def docker_config(name, containerd):
+    """A dockerd of its own in `work`, on `containerd`, with the wrapper as
+    its default runtime (as the README's daemon.json): its root and the
+    docker client's argv."""
+    root = os.path.join(work, name)
+    os.makedirs(root)
+    docker_sock = os.path.join(root, "docker.sock")
+    with open(os.path.join(root, "daemon.json"), "w") as f:
+        json.dump({"runtimes": {"audit-runc": {"path": RUNC_WRAPPER}},
+                   "default-runtime": "audit-runc",
+                   "data-root": os.path.join(root, "data"),
+                   "exec-root": os.path.join(root, "exec"),
+                   "pidfile": os.path.join(root, "docker.pid"),
+                   "hosts": [f"unix://{docker_sock}"], "containerd": containerd,
+                   "storage-driver": "vfs", "iptables": False, "bridge": "none"}, f)
+    return root, [DOCKER, "-H", f"unix://{docker_sock}"]
+
+
 def start_daemon(runner, argv, log, ready, what):
     """Starts a daemon in the background (below the broker if `runner`)
     and waits until `ready()`."""
@@ -148,19 +166,7 @@ try:
        "the shim's runc delete made the broker forget the container")
 
     # --- Docker ----------------------------------------------------------
-    droot = os.path.join(work, "docker")
-    os.makedirs(droot)
-    docker_sock = os.path.join(droot, "docker.sock")
-    docker = [DOCKER, "-H", f"unix://{docker_sock}"]
-    with open(os.path.join(droot, "daemon.json"), "w") as f:
-        json.dump({"runtimes": {"audit-runc": {"path": RUNC_WRAPPER}},
-                   "default-runtime": "audit-runc",
-                   "data-root": os.path.join(droot, "data"),
-                   "exec-root": os.path.join(droot, "exec"),
-                   "pidfile": os.path.join(droot, "docker.pid"),
-                   "hosts": [f"unix://{docker_sock}"],
-                   "containerd": address,
-                   "storage-driver": "vfs", "iptables": False, "bridge": "none"}, f)
+    droot, docker = docker_config("docker", address)
     start_daemon(broker, [DOCKERD, "--config-file", os.path.join(droot, "daemon.json")],
                  os.path.join(droot, "log"), lambda: succeeds([*docker, "version"]),
                  "dockerd below the broker, audit-contid-runc its default runtime")
@@ -223,18 +229,7 @@ try:
        "... and no container runs")
 
     # --- Docker outside the broker (on that containerd) --------------------
-    droot2 = os.path.join(work, "docker-outside")
-    os.makedirs(droot2)
-    docker2_sock = os.path.join(droot2, "docker.sock")
-    docker2 = [DOCKER, "-H", f"unix://{docker2_sock}"]
-    with open(os.path.join(droot2, "daemon.json"), "w") as f:
-        json.dump({"runtimes": {"audit-runc": {"path": RUNC_WRAPPER}},
-                   "default-runtime": "audit-runc",
-                   "data-root": os.path.join(droot2, "data"),
-                   "exec-root": os.path.join(droot2, "exec"),
-                   "pidfile": os.path.join(droot2, "docker.pid"),
-                   "hosts": [f"unix://{docker2_sock}"], "containerd": address2,
-                   "storage-driver": "vfs", "iptables": False, "bridge": "none"}, f)
+    droot2, docker2 = docker_config("docker-outside", address2)
     start_daemon(None, ["env", f"AUDIT_CONTID_BROKER={sock}", DOCKERD, "--config-file",
                         os.path.join(droot2, "daemon.json")],
                  os.path.join(droot2, "log"), lambda: succeeds([*docker2, "version"]),
