@@ -3,13 +3,15 @@
 # tap.sh - sourced by the tests/userspace/test-*.sh host tests: the audit
 # prefix under test, a scratch directory, and TAP output.
 #
-# Sets REPO, P (the prefix: the test's first argument, $AUDIT_PREFIX or
-# .cache/audit-userspace) and T (removed on exit).  The tools run as they
+# Sets REPO, P (the prefix: the test's first argument, else $AUDIT_PREFIX,
+# else that of $AUDIT_USERSPACE, scripts/audit-userspace.sh) and T
+# (removed on exit).  The tools run as they
 # would in the VM: no LD_LIBRARY_PATH; UTC and the C locale, since -i and
 # --format print local dates.  The caller prints the plan with tap_done.
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
-P=${1:-${AUDIT_PREFIX:-$REPO/.cache/audit-userspace}}
+. "$REPO/scripts/audit-userspace.sh"
+P=${1:-$AUDIT_PREFIX}
 T=$(mktemp -d "${TMPDIR:-/tmp}/audit-$(basename "$0" .sh).XXXXXX")
 trap 'rm -rf "$T"' EXIT
 unset LD_LIBRARY_PATH
