@@ -374,9 +374,14 @@ K=$T/k
 mkdir -p "$K"
 
 # actl ARG...: auditctl against the fake kernel; stdout and stderr together
+# audit 4.x ends a refusal with a line of its own that 3.0.9 does not
+# print; it is left out so that both versions give the same text.
 actl() {
-	LD_PRELOAD=$T/fakek.so FAKE_KERNEL_DIR=$K FAKE_FEATURES=${FEATURES:-0xff} \
-		"$AUDITCTL" "$@" 2>&1
+	local out rc=0
+	out=$(LD_PRELOAD=$T/fakek.so FAKE_KERNEL_DIR=$K FAKE_FEATURES=${FEATURES:-0xff} \
+		"$AUDITCTL" "$@" 2>&1) || rc=$?
+	grep -vx 'There was an error while processing parameters' <<<"$out" || true
+	return "$rc"
 }
 # requests: the rule requests the fake kernel received since the last call
 requests() { cat "$K/log" 2>/dev/null || true; : >"$K/log"; }
