@@ -13,14 +13,19 @@ import re
 import sys
 
 
-def read_excused(path):
-    """{test: {subtest number, or "all": reason}} from the excused list."""
+def read_excused(path, audit_version):
+    """{test: {subtest number, or "all": reason}} from the excused list;
+    a line that starts with [VERSION] only for that audit userspace."""
     excused = {}
     with open(path) as f:
         for line in f:
             line = line.strip()
             if not line or line.startswith("#"):
                 continue
+            if m := re.match(r"\[([^]]+)\]\s+", line):
+                if m[1] != audit_version:
+                    continue
+                line = line[m.end():]
             test, subtests, reason = line.split(None, 2)
             reasons = excused.setdefault(test, {})
             if subtests == "all":
@@ -61,9 +66,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--excused", required=True)
     parser.add_argument("--tests", required=True, help="the tests that were run")
+    parser.add_argument("--audit-version", default="3.0.9",
+                        help="the audit userspace the tools came from")
     parser.add_argument("output")
     args = parser.parse_args()
-    excused = read_excused(args.excused)
+    excused = read_excused(args.excused, args.audit_version)
     results = read_results(args.output)
 
     passed = total = excused_count = 0
@@ -88,7 +95,7 @@ def main():
                 print(f"FAILED   {test} {n}")
         for n in sorted(r["passed"] & reasons.keys()):
             print(f"note     {test} {n} passed but is excused: shorten the list")
-    print(f"audit-testsuite: {passed} of {total} subtests passed, "
+    print(f"audit-testsuite (audit {args.audit_version}): {passed} of {total} subtests passed, "
           f"{excused_count} excused, {len(unexcused)} failed")
     return 1 if unexcused else 0
 
