@@ -734,13 +734,11 @@ static void ask_for_capcontid(const char *granter)
 		die("uid %u needs capcontid from root's broker, and there is none at %s (%s): %s",
 		    getuid(), granter, strerror(errno),
 		    "run this broker below one started with --allow-user");
-	errno = 0;
-	n = send(fd, msg, len, MSG_NOSIGNAL) == len ? recv(fd, msg, sizeof(msg) - 1, 0) : -1;
-	if (n <= 0)
+	n = request_exchange(fd, msg, len, sizeof(msg));
+	if (n < 0)
 		die("root's broker at %s did not answer: %s", granter,
 		    strerror(errno ? errno : ECONNRESET));
 	close(fd);
-	msg[n] = '\0';
 	err = reply_parse(msg, &granted, &message);
 	if (err < 0)
 		die("root's broker at %s sent an unreadable reply", granter);

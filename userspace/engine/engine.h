@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* The unset id: never written, never handed out. */
 #define CONTID_UNSET UINT64_MAX
@@ -73,6 +74,16 @@ uint64_t contid_step(uint64_t first, unsigned int attempt);
  * text is no reply.
  */
 int reply_parse(const char *msg, uint64_t *contid, const char **message);
+
+/*
+ * request_exchange() sends the @len bytes of the request in @msg on the
+ * connected socket @fd and reads the reply into @msg (@size bytes, NUL
+ * added).  Returns the reply's length, or -1 with errno set (0 if the
+ * broker closed without a word).  A broker may refuse from SO_PEERCRED
+ * alone and close before the request arrives: its answer is read even
+ * when the send fails with EPIPE.
+ */
+ssize_t request_exchange(int fd, char *msg, size_t len, size_t size);
 
 /* What the wrapper does with a crun or runc command line. */
 enum runtime_action {

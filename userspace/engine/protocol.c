@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "engine.h"
 
@@ -115,6 +116,21 @@ uint64_t contid_candidate(const char *oci_id, unsigned int attempt)
 	for (const unsigned char *c = (const unsigned char *)oci_id; *c; c++)
 		hash = (hash ^ *c) * 0x100000001b3ULL;
 	return contid_step(hash, attempt);
+}
+
+ssize_t request_exchange(int fd, char *msg, size_t len, size_t size)
+{
+	ssize_t n;
+
+	errno = 0;
+	n = send(fd, msg, len, MSG_NOSIGNAL);
+	if (n != (ssize_t)len && !(n < 0 && (errno == EPIPE || errno == ECONNRESET)))
+		return -1;
+	n = recv(fd, msg, size - 1, 0);
+	if (n <= 0)
+		return -1;
+	msg[n] = '\0';
+	return n;
 }
 
 int reply_parse(const char *msg, uint64_t *contid, const char **message)

@@ -358,13 +358,8 @@ static int ask_broker(const struct request *req, uint64_t *contid,
 		close(fd);
 		return err;
 	}
-	errno = 0;
-	n = send(fd, msg, len, MSG_NOSIGNAL);
-	if (n == len)
-		n = recv(fd, msg, sizeof(msg) - 1, 0);
-	else
-		n = -1;
-	if (n <= 0) {
+	n = request_exchange(fd, msg, len, sizeof(msg));
+	if (n < 0) {
 		err = n < 0 && errno ? errno : ECONNRESET;
 		snprintf(why, why_size, "the broker at %s did not answer within %d s (%s)",
 			 path, seconds, strerror(err));
@@ -372,7 +367,6 @@ static int ask_broker(const struct request *req, uint64_t *contid,
 		return err;
 	}
 	close(fd);
-	msg[n] = '\0';
 	*reason = "broker-refused";
 	err = reply_parse(msg, contid, &message);
 	if (err < 0) {

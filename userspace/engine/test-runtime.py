@@ -174,5 +174,34 @@ with tempfile.TemporaryDirectory() as work:
     ok(rc == 1 and "level=error" in text and "refusing to run container c9" in text,
        "... and as text to crun's --log file:PATH", text)
 
+    # A broker that answers before it reads: it refuses a client it knows
+    # from SO_PEERCRED alone and closes at once.  Its answer must be read
+    # even when the client's request comes after the close (send() fails
+    # with EPIPE): strace holds the client's send back to make sure.
+    early = os.path.join(work, "early.sock")
+    quick = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    quick.bind(early)
+    quick.listen(8)
+
+    def refuse_at_once():
+        while True:
+            try:
+                conn, _ = quick.accept()
+            except OSError:
+                return
+            with conn:
+                conn.send(b"error 1 only root may use the broker")
+
+    threading.Thread(target=refuse_at_once, daemon=True).start()
+    env = dict(os.environ, AUDIT_CONTID_BROKER=early, AUDIT_CONTID_CRUN="/bin/false")
+    p = subprocess.run(["strace", "-f", "-o", "/dev/null", "-e", "trace=sendto",
+                        "-e", "inject=sendto:delay_enter=300000", runtime, "exec", "c1", "true"],
+                       env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True, timeout=60)
+    ok(p.returncode == 1 and "the broker refused: only root may use the broker" in p.stderr,
+       "a broker's answer sent before it read the request is read, not taken for silence",
+       f"rc {p.returncode}: {p.stderr}")
+    quick.close()
+
 print(f"1..{count}")
 sys.exit(1 if failed else 0)
