@@ -27,6 +27,9 @@ CRUN = "/usr/bin/crun"
 RUNC = "/usr/sbin/runc"
 UNSET = 18446744073709551615
 ENGINE_TIMEOUT = 300
+# A create's mapping record ends with the boot it was made in.
+with open("/proc/sys/kernel/random/boot_id") as f:
+    BOOT_ID = f'boot-id="{f.read().strip()}"'
 
 
 def fnv1a64(text):

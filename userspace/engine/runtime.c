@@ -221,6 +221,30 @@ fail:
 }
 
 /*
+ * The boot the container is made in, /proc/sys/kernel/random/boot_id,
+ * as a field into @fields: a container id names one container per host,
+ * and only while it lives; with the node, the boot tells one life from
+ * another after a reboot (README, "A fleet").  Left out if unreadable.
+ */
+static void boot_id_field(char *fields, size_t size)
+{
+	char boot_id[64];
+	ssize_t n;
+	int fd;
+
+	fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, boot_id, sizeof(boot_id) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	boot_id[n] = '\0';
+	boot_id[strcspn(boot_id, "\n")] = '\0';
+	audit_field_append(fields, size, "boot-id", boot_id);
+}
+
+/*
  * The names a new container's mapping record carries, as record fields
  * into @fields: what the bundle's config.json and the engine's own files
  * say (names.c).  Nothing it cannot read stops the container.
@@ -270,6 +294,7 @@ static void container_fields(const struct runtime_command *cmd, char *fields, si
 		audit_field_append(fields, size, "pod-namespace", names.pod_namespace);
 	if (names.pod_uid[0])
 		audit_field_append(fields, size, "pod-uid", names.pod_uid);
+	boot_id_field(fields, size);
 }
 
 /*

@@ -87,7 +87,7 @@ try:
         eq(event_contids(start_marked(name)), [contids[name]],
            f"{name}'s own syscall (its mkdir) carries its CONTAINER_ID")
     line = wait_record("TRUSTED_APP", f'op=container-create oci-id="{C1}" engine="crun" '
-                       'res=success')
+                       f'{BOOT_ID} res=success')
     eq(event_contids(line), [contids[C1]],
        "the wrapper's TRUSTED_APP record names the OCI id and crun, in an event with the "
        "container's id")

@@ -59,7 +59,7 @@ try:
         line = wait_record("PATH", f'name="/dev/shm/start-{name}"', ENGINE_TIMEOUT)
         eq(event_contids(line), [ids[name]], f"{name}'s own syscall carries its CONTAINER_ID")
         line = wait_record("TRUSTED_APP", f'op=container-create oci-id="{oci_id}" '
-                           f'engine="podman" container-name="{name}" res=success')
+                           f'engine="podman" container-name="{name}" {BOOT_ID} res=success')
         eq(event_contids(line), [ids[name]],
            f"the TRUSTED_APP record names {name}'s podman id, podman and its name")
     ok(ids[P1] != ids[P2], "two containers get two ids")

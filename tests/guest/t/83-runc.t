@@ -63,7 +63,8 @@ try:
     eq(contid, str(fnv1a64(R1)), "r1's init has the id derived from its OCI id")
     eq(event_contids(wait_record("PATH", f'name="/dev/shm/start-{R1}"', ENGINE_TIMEOUT)),
        [contid], "r1's own syscall (its mkdir) carries its CONTAINER_ID")
-    line = wait_record("TRUSTED_APP", f'op=container-create oci-id="{R1}" engine="runc" res=success')
+    line = wait_record("TRUSTED_APP", f'op=container-create oci-id="{R1}" engine="runc" '
+                       f'{BOOT_ID} res=success')
     eq(event_contids(line), [contid],
        "the mapping record names the OCI id and the runtime, in an event with r1's id")
 
@@ -118,7 +119,7 @@ try:
     line = wait_record("TRUSTED_APP", f'op=container-create oci-id="{POD}" ')
     want = (f'engine="containerd" container-name={hexed} image="registry.example/shop/web:1.2" '
             f'pod={"web-7f9c d".encode().hex().upper()} pod-namespace="shop" '
-            'pod-uid="0b1c5e3a-52f1-4c1e-9d7b-2f0e6a1d9c11" res=success')
+            f'pod-uid="0b1c5e3a-52f1-4c1e-9d7b-2f0e6a1d9c11" {BOOT_ID} res=success')
     ok(want in line, "the mapping record names the pod; a name with a space, quotes or "
        "non-ASCII bytes is in hex", line)
     eq(event_contids(line), [pod_id], "... in an event with the container's id")

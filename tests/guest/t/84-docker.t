@@ -144,7 +144,7 @@ try:
     eq(event_contids(start_marked(C1)), [contids[C1]],
        "the container's own mkdir carries its CONTAINER_ID")
     line = wait_record("TRUSTED_APP", f'op=container-create oci-id="{C1}" engine="containerd" '
-                       'res=success')
+                       f'{BOOT_ID} res=success')
     eq(event_contids(line), [contids[C1]], "the mapping record says engine=containerd")
     shims = pids_of(SHIM)
     ok(shims and all(broker.pid in ancestors(p) for p in shims),
@@ -184,7 +184,8 @@ try:
     eq(event_contids(start_marked(WEB)), [web_id],
        "its own mkdir carries its CONTAINER_ID")
     line = wait_record("TRUSTED_APP", f'op=container-create oci-id="{oci_id}" ')
-    ok(f'engine="docker" container-name="{WEB}" image="busybox-static:1" res=success' in line,
+    ok(f'engine="docker" container-name="{WEB}" image="busybox-static:1" {BOOT_ID} res=success'
+       in line,
        "the mapping record names the engine, the container's name and its image", line)
     eq(event_contids(line), [web_id], "... in an event with the container's id")
     rc, out, err = broker.run([*docker, "exec", WEB, "mkdir", f"/dev/shm/exec-{WEB}"])
