@@ -113,7 +113,7 @@ try:
                     '| select(length > 0)')
         eq(leaked, [], f"jq: none of {name}'s events touches {other}'s files")
     # One line for the README: the first container's mkdir.
-    shown = jq(f'select(.SYSCALL.syscall == "mkdir" and .CONTAINER."oci-id" == "{names[0]}")')
+    shown = jq(f'select(.SYSCALL.syscall == 83 and .CONTAINER."oci-id" == "{names[0]}")')
     print(f"# {shown[0] if shown else None}")
     sets = jq('select(.CONTAINER_OP) | .CONTAINER_OP[0].op')
     ok(sets.count('"set"') >= 2 and sets.count('"drop"') >= 2,
