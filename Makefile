@@ -20,7 +20,9 @@ deps:
 	scripts/deps
 
 userspace: deps
-	scripts/build-audit-userspace
+	scripts/build-audit-userspace --version 3.0.9
+	scripts/build-audit-userspace --version 4.2.1
+	scripts/build-laurel
 	$(MAKE) -C userspace/engine O=$(CURDIR)/.cache/engine
 
 kernel: deps
