@@ -1,14 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# test-assembly.sh - host checks for the audit 3.0.9 userspace built by
+# test-assembly.sh - host checks for the audit userspace (3.0.9 or 4.2.1) built by
 # scripts/build-audit-userspace (contid patch series in userspace/).
 #
 # Prints TAP.  Exits non-zero if any check fails.
 #
 #   tests/userspace/test-assembly.sh [PREFIX]
 #
-# PREFIX defaults to $AUDIT_PREFIX or $REPO/.cache/audit-userspace.
+# PREFIX defaults to $AUDIT_PREFIX, else the prefix of $AUDIT_USERSPACE
+# (3.0.9 or 4.2.1; scripts/audit-userspace.sh).
 # Needs no root and no audit-capable kernel: it works on a generated log
 # file, and checks libaudit's netlink reply handling by interposing
 # recvfrom() in a small C helper (built with cc, if there is one).

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # test-auditctl.sh - host checks of "auditctl -F contid=" in the audit
-# 3.0.9 userspace built by scripts/build-audit-userspace: the real auditctl
+# userspace (3.0.9 or 4.2.1) built by scripts/build-audit-userspace: the real auditctl
 # binary, run against a fake kernel, for what it sends, what it prints
 # back (-l, -l -k), that the listed text deletes the rule (-d, -D), and the
 # message it prints for each rule it refuses.
@@ -18,7 +18,8 @@
 #
 #   tests/userspace/test-auditctl.sh [PREFIX]
 #
-# PREFIX defaults to $AUDIT_PREFIX or $REPO/.cache/audit-userspace.
+# PREFIX defaults to $AUDIT_PREFIX, else the prefix of $AUDIT_USERSPACE
+# (3.0.9 or 4.2.1; scripts/audit-userspace.sh).
 set -euo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/tap.sh"

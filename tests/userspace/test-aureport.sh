@@ -2,14 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # test-aureport.sh - host checks of "aureport --contid", the report of the
-# events per audit container id, in the audit 3.0.9 userspace built by
+# events per audit container id, in the audit userspace (3.0.9 or 4.2.1) built by
 # scripts/build-audit-userspace (patch 0009 in userspace/audit-3.0.9).
 #
 # Prints TAP.  Exits non-zero if any check fails.
 #
 #   tests/userspace/test-aureport.sh [PREFIX]
 #
-# PREFIX defaults to $AUDIT_PREFIX or $REPO/.cache/audit-userspace.
+# PREFIX defaults to $AUDIT_PREFIX, else the prefix of $AUDIT_USERSPACE
+# (3.0.9 or 4.2.1; scripts/audit-userspace.sh).
 # Needs no root and no audit-capable kernel: it reports on generated logs
 # in the raw format auditd writes, with the records our kernel emits.
 set -euo pipefail

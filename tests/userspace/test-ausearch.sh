@@ -3,7 +3,7 @@
 #
 # test-ausearch.sh - host checks of "ausearch --contid", of the
 # interpretation of the contid fields ("ausearch -i") and of the
-# normalizer ("ausearch --format text/csv") in the audit 3.0.9 userspace
+# normalizer ("ausearch --format text/csv") in the audit userspace (3.0.9 or 4.2.1)
 # built by scripts/build-audit-userspace (patches 0005 and 0006 in
 # userspace/audit-3.0.9).
 #
@@ -11,7 +11,8 @@
 #
 #   tests/userspace/test-ausearch.sh [PREFIX]
 #
-# PREFIX defaults to $AUDIT_PREFIX or $REPO/.cache/audit-userspace.
+# PREFIX defaults to $AUDIT_PREFIX, else the prefix of $AUDIT_USERSPACE
+# (3.0.9 or 4.2.1; scripts/audit-userspace.sh).
 # Needs no root and no audit-capable kernel: it searches a generated log
 # in the raw format auditd writes, with the records our kernel emits.
 set -euo pipefail

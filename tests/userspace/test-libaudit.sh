@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # test-libaudit.sh - host checks of libaudit's container id calls in the
-# audit 3.0.9 userspace built by scripts/build-audit-userspace (patch
+# audit userspace (3.0.9 or 4.2.1) built by scripts/build-audit-userspace (patch
 # 0007): audit_get_capcontid(), audit_set_capcontid() and
 # audit_get_containerid() are exported, declared in libaudit.h and
 # documented, and say "not supported" (-2, errno ENOENT) on a kernel
@@ -20,7 +20,8 @@
 #
 #   tests/userspace/test-libaudit.sh [PREFIX]
 #
-# PREFIX defaults to $AUDIT_PREFIX or $REPO/.cache/audit-userspace.
+# PREFIX defaults to $AUDIT_PREFIX, else the prefix of $AUDIT_USERSPACE
+# (3.0.9 or 4.2.1; scripts/audit-userspace.sh).
 set -euo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
