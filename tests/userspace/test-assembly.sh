@@ -41,6 +41,10 @@ type=SET_CAPCONTID msg=audit(1700000002.500:44): opid=100 capcontid=1 old-capcon
 type=SYSCALL msg=audit(1700000002.500:44): arch=c000003e syscall=1 success=yes exit=2 a0=3 a1=55d0c0a3e2a0 a2=2 a3=0 items=0 ppid=90 pid=99 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=1 comm="bash" exe="/usr/bin/bash" subj=unconfined key=(null)
 type=PROCTITLE msg=audit(1700000002.500:44): proctitle=2F62696E2F62617368
 type=LOGIN msg=audit(1700000010.000:45): pid=200 uid=0 subj=unconfined old-auid=4294967295 auid=0 tty=(none) old-ses=4294967295 ses=2 res=1
+type=TRUSTED_APP msg=audit(1700000011.000:46): pid=100 uid=0 auid=0 ses=1 subj=unconfined msg='op=container-create oci-id="c1" engine="crun" res=success' record=1
+type=CONTAINER_ID msg=audit(1700000011.000:46): record=1 contid=123456
+type=CONTAINER_ID msg=audit(1700000012.000:47): record=1 contid=123456
+type=USER_AVC msg=audit(1700000012.000:47): pid=100 uid=0 auid=0 ses=1 subj=unconfined msg='avc:  denied  { status } for auid=0 uid=0 gid=0 cmdline="x" scontext=a tcontext=b tclass=system' record=1
 EOF
 
 # count_events FILE: number of events ausearch printed
@@ -90,7 +94,7 @@ check "CONTAINER_OP, SYSCALL and PROCTITLE of serial 42 form ONE event" "$o" \
 # 5: CONTAINER_ID ------------------------------------------------------------
 o=$T/id.out
 rc=0
-"$AUSEARCH" -m CONTAINER_ID --input "$LOG" >"$o" 2>&1 || rc=$?
+"$AUSEARCH" -m CONTAINER_ID -a 43 --input "$LOG" >"$o" 2>&1 || rc=$?
 check "ausearch -m CONTAINER_ID finds the event of serial 43 with its SYSCALL" "$o" \
 	eval 'test "$rc" = 0 && test "$(count_events "$o")" = 1 &&
 	      has_records "$o" 43 CONTAINER_ID SYSCALL'
@@ -127,7 +131,9 @@ if ! command -v "$CC" >/dev/null 2>&1 || [ ! -f "$P/include/libaudit.h" ]; then
 		 "libaudit delivers CONTAINER_OP/SET_CAPCONTID payloads (adjust_reply)" \
 		 "libauparse (file source) assembles serial 42 as one event" \
 		 "libauparse (feed source) assembles serial 42 as one event" \
-		 "libauparse (buffer source, as auditd uses it) returns a lone CONTAINER_OP"; do
+		 "libauparse (buffer source, as auditd uses it) returns a lone CONTAINER_OP" \
+		 "libauparse (file source) keeps a user record with its CONTAINER_ID" \
+		 "libauparse (feed source) keeps a user record with its CONTAINER_ID"; do
 		skip "$d" "no C compiler or no headers in $P/include"
 	done
 else
@@ -301,7 +307,7 @@ EOF
 	o=$T/cc.out
 	if ! "$CC" -Wall -o "$T/helper" "$T/helper.c" -I"$P/include" \
 		-L"$P/lib" -Wl,-rpath,"$P/lib" -lauparse -laudit >"$o" 2>&1; then
-		for d in names netlink file feed buffer; do
+		for d in names netlink file feed user-file user-feed buffer; do
 			not_ok "C helper ($d) builds against $P" "$(cat "$o")"
 		done
 	else
@@ -322,6 +328,15 @@ EOF
 		check "libauparse (feed source) assembles serial 42 as one event" "$o" \
 			eval 'grep -qx "$want" "$o" && test "$(grep -c "^serial=42 " "$o")" = 1 &&
 			      grep -qx "serial=44 records=3 types=SET_CAPCONTID,SYSCALL,PROCTITLE" "$o"'
+		# A labelled task's user record and its CONTAINER_ID, in either
+		# order (the kernel logs it after; v11 logged it before).
+		for src in file feed; do
+			o=$T/user-$src.out
+			"$T/helper" "$src" "$LOG" >"$o" 2>&1 || true
+			check "libauparse ($src source) keeps a user record with its CONTAINER_ID" "$o" \
+				eval 'grep -qx "serial=46 records=2 types=TRUSTED_APP,CONTAINER_ID" "$o" &&
+				      grep -qx "serial=47 records=2 types=CONTAINER_ID,USER_AVC" "$o"'
+		done
 		o=$T/buffer.out
 		"$T/helper" buffer "$(head -n 1 "$LOG")"$'\n' >"$o" 2>&1 || true
 		check "libauparse (buffer source, as auditd uses it) returns a lone CONTAINER_OP" "$o" \
@@ -329,4 +344,4 @@ EOF
 	fi
 fi
 
-tap_done 13
+tap_done 15
