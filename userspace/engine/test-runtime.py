@@ -27,6 +27,26 @@ def ok(cond, what, diag=""):
         print("#   " + diag.replace("\n", "\n#   "), flush=True)
 
 
+def fake_broker(path, answer):
+    """A broker on `path` that hands each connection to answer(conn), in a
+    thread of its own, until its socket is closed.  Returns the socket."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    listener.bind(path)
+    listener.listen(8)
+
+    def serve():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                answer(conn)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener
+
+
 def run_runtime(sock, timeout, *args, wait=20):
     """Runs the wrapper with its broker timeout; (rc, stderr, seconds)."""
     env = dict(os.environ, AUDIT_CONTID_BROKER=sock, AUDIT_CONTID_CRUN="/bin/false",
@@ -87,21 +107,12 @@ with tempfile.TemporaryDirectory() as work:
     # Which runtime, and whose command line: a broker that says yes to
     # everything, and fake runtimes that write down how they were called.
     yes = os.path.join(work, "yes.sock")
-    agree = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    agree.bind(yes)
-    agree.listen(8)
 
-    def answer_yes():
-        while True:
-            try:
-                conn, _ = agree.accept()
-            except OSError:
-                return
-            with conn:
-                if conn.recv(1024):
-                    conn.send(b"ok 42")
+    def answer_yes(conn):
+        if conn.recv(1024):
+            conn.send(b"ok 42")
 
-    threading.Thread(target=answer_yes, daemon=True).start()
+    agree = fake_broker(yes, answer_yes)
     fakes = {}
     for name in ("runc", "crun", "runc.real", "youki"):
         fakes[name] = os.path.join(work, name)
@@ -179,20 +190,7 @@ with tempfile.TemporaryDirectory() as work:
     # even when the client's request comes after the close (send() fails
     # with EPIPE): strace holds the client's send back to make sure.
     early = os.path.join(work, "early.sock")
-    quick = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    quick.bind(early)
-    quick.listen(8)
-
-    def refuse_at_once():
-        while True:
-            try:
-                conn, _ = quick.accept()
-            except OSError:
-                return
-            with conn:
-                conn.send(b"error 1 only root may use the broker")
-
-    threading.Thread(target=refuse_at_once, daemon=True).start()
+    quick = fake_broker(early, lambda conn: conn.send(b"error 1 only root may use the broker"))
     env = dict(os.environ, AUDIT_CONTID_BROKER=early, AUDIT_CONTID_CRUN="/bin/false")
     p = subprocess.run(["strace", "-f", "-o", "/dev/null", "-e", "trace=sendto",
                         "-e", "inject=sendto:delay_enter=300000", runtime, "exec", "c1", "true"],
