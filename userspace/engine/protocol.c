@@ -120,13 +120,20 @@ uint64_t contid_candidate(const char *oci_id, unsigned int attempt)
 
 ssize_t request_exchange(int fd, char *msg, size_t len, size_t size)
 {
+	int resets = 0;
 	ssize_t n;
 
 	errno = 0;
 	n = send(fd, msg, len, MSG_NOSIGNAL);
 	if (n != (ssize_t)len && !(n < 0 && (errno == EPIPE || errno == ECONNRESET)))
 		return -1;
-	n = recv(fd, msg, size - 1, 0);
+	/* A broker that closed with our request unread leaves ECONNRESET,
+	 * which the first recv() reports (and clears) before the answer
+	 * queued ahead of it.
+	 */
+	do
+		n = recv(fd, msg, size - 1, 0);
+	while (n < 0 && (errno == EINTR || (errno == ECONNRESET && !resets++)));
 	if (n <= 0)
 		return -1;
 	msg[n] = '\0';

@@ -7,6 +7,7 @@ kernel needed: it is refused before it would run crun).  Prints TAP.
 
 import json
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -200,6 +201,26 @@ with tempfile.TemporaryDirectory() as work:
        "a broker's answer sent before it read the request is read, not taken for silence",
        f"rc {p.returncode}: {p.stderr}")
     quick.close()
+
+    # The same broker once the request has arrived, unread: closing with
+    # it queued makes the kernel report ECONNRESET to the client's next
+    # recv() before the answer that is queued for it.  strace holds the
+    # client's recv back until the broker has closed.
+    def refuse_unread(conn):
+        select.select([conn], [], [], 10)
+        conn.send(b"error 1 only root may use the broker")
+
+    unread = os.path.join(work, "unread.sock")
+    closer = fake_broker(unread, refuse_unread)
+    env = dict(os.environ, AUDIT_CONTID_BROKER=unread, AUDIT_CONTID_CRUN="/bin/false")
+    p = subprocess.run(["strace", "-f", "-o", "/dev/null", "-e", "trace=recvfrom",
+                        "-e", "inject=recvfrom:delay_enter=300000", runtime, "exec", "c1", "true"],
+                       env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True, timeout=60)
+    ok(p.returncode == 1 and "the broker refused: only root may use the broker" in p.stderr,
+       "... also when it closed with the request unread (ECONNRESET before the answer)",
+       f"rc {p.returncode}: {p.stderr}")
+    closer.close()
 
 print(f"1..{count}")
 sys.exit(1 if failed else 0)
