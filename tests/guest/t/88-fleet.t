@@ -30,6 +30,7 @@ OCI_ID = "fleet-web"
 N = fnv1a64(OCI_ID)
 BETA_TRAIL = os.path.join(HERE, "..", "fleet-beta.log")
 COLLECTOR_IP, NODE_IP, PORT = "10.77.0.2", "10.77.0.1", 60
+RULE = ("always,exit", "-F", "arch=b64", "-S", "mkdir", "-S", "mkdirat", "-F", "key=fleet")
 work = scratch("fleet")
 COMMON = """write_logs = yes
 log_format = RAW
@@ -100,6 +101,7 @@ os.chmod(os.path.join(work, "audisp-remote.conf"), 0o640)
 
 subprocess.run([os.path.join(HERE, "..", "auditd"), "stop"], check=True)
 holder = alpha = collector = broker = None
+rule_added = False
 try:
     # The collector: its own network namespace, reached over a veth pair.
     holder = subprocess.Popen(["unshare", "--net", "sleep", "1000"])
@@ -135,8 +137,8 @@ try:
     alpha_log = os.path.join(alpha_dir, "audit.log")
     wait_until(lambda: any("DAEMON_START" in x for x in lines_of(alpha_log)),
                f"{NODE}'s auditd to start")
-    auditctl("-a", "always,exit", "-F", "arch=b64", "-S", "mkdir", "-S", "mkdirat",
-             "-F", "key=fleet")
+    auditctl("-a", *RULE)
+    rule_added = True
 
     # The container: the same OCI id, so the same contid, on every node.
     broker = Broker(os.path.join(work, "broker.sock"))
@@ -210,6 +212,8 @@ try:
     ok(all(len(r) > 9 and r[9] == "crun" for r in by_node.values()),
        "... each named by its node's mapping record (engine crun)", report)
 finally:
+    if rule_added:
+        auditctl("-d", *RULE)
     if broker:
         broker.stop(5)
     for p in (alpha, collector):
