@@ -248,4 +248,50 @@ else
 	skip "no other event has a cgroup-sourced CONTAINER" "needs root"
 fi
 
-tap_done 26
+# 27-30: what a review found -------------------------------------------------
+# A second trail: (1) a labelled task's user message whose text forges a
+# record=7 before the kernel's record=1; (2) two nodes of one collector,
+# each with a container of contid 900 named differently; (3) a runtime's
+# failed label (res=failed), sent from its own task in container 123456,
+# must not rename 123456.
+TRAIL2=$T/trail2.log
+M='uid=0 auid=4294967295 ses=4294967295 subj=unconfined'
+{
+	a=1700000010.000:301
+	echo "type=USER_AVC msg=audit($a): pid=77 $M msg='x' record=7 y='' record=1"
+	echo "type=CONTAINER_ID msg=audit($a): record=1 contid=555"
+	for node in alpha beta; do
+		a=1700000011.000:30${#node}
+		echo "node=$node type=TRUSTED_APP msg=audit($a): pid=812 $M msg='op=container-create oci-id=\"web-$node\" engine=\"crun\" res=success' record=1"
+		echo "node=$node type=CONTAINER_ID msg=audit($a): record=1 contid=900"
+	done
+	a=1700000012.000:310
+	echo "node=alpha type=SYSCALL msg=audit($a): $O $S comm=\"sh\" exe=\"/bin/sh\" subj=unconfined key=(null) record=1"
+	echo "node=alpha type=CONTAINER_ID msg=audit($a): record=1 contid=900"
+	echo "node=alpha type=EOE msg=audit($a): "
+	a=1700000012.100:311
+	echo "node=beta type=SYSCALL msg=audit($a): $O $S comm=\"sh\" exe=\"/bin/sh\" subj=unconfined key=(null) record=1"
+	echo "node=beta type=CONTAINER_ID msg=audit($a): record=1 contid=900"
+	echo "node=beta type=EOE msg=audit($a): "
+	a=1700000013.000:320
+	echo "type=TRUSTED_APP msg=audit($a): pid=813 $M msg='op=container-create oci-id=\"inner\" engine=\"runc\" res=success' record=1"
+	echo "type=CONTAINER_ID msg=audit($a): record=1 contid=123456"
+	a=1700000013.100:321
+	echo "type=TRUSTED_APP msg=audit($a): pid=813 $M msg='op=container-create oci-id=\"?\" res=failed reason=\"broker-refused\"' record=1"
+	echo "type=CONTAINER_ID msg=audit($a): record=1 contid=123456"
+	open_event 1700000013.200:322 4999993 123456
+} >"$TRAIL2"
+OUT=$T/out2
+sed -i "s#^directory = .*#directory = \"$OUT\"#" "$T/laurel.toml"
+"$LAUREL" -c "$T/laurel.toml" <"$TRAIL2" >"$T/laurel2.out" 2>&1 || true
+LOGJ=$OUT/audit.log
+is "$(q 301 '[.CONTAINER.contid, .USER_AVC.record]')" '[555,1]' \
+	"a forged record= in a user message's text does not hide the kernel's"
+is "$(jq -c 'select(.ID | endswith(":310") or endswith(":311")) | [.NODE, .CONTAINER["oci-id"]]' "$LOGJ" | tr -d '\n')" \
+	'["alpha","web-alpha"]["beta","web-beta"]' \
+	"the same contid on two nodes keeps each node's names"
+is "$(q 322 '.CONTAINER["oci-id"]')" '"inner"' \
+	"a runtime's failed label (res=failed) names no container"
+is "$(grep -c . "$LOGJ")" 8 "the second trail is eight events"
+
+tap_done 30
