@@ -280,6 +280,9 @@ M='uid=0 auid=4294967295 ses=4294967295 subj=unconfined'
 	echo "type=TRUSTED_APP msg=audit($a): pid=813 $M msg='op=container-create oci-id=\"?\" res=failed reason=\"broker-refused\"' record=1"
 	echo "type=CONTAINER_ID msg=audit($a): record=1 contid=123456"
 	open_event 1700000013.200:322 4999993 123456
+	a=1700000014.000:330
+	echo "type=DM_EVENT msg=audit($a): module=integrity op=integrity-checksum dev=254:0 sector=80 res=0 record=1"
+	echo "type=CONTAINER_ID msg=audit($a): record=1 contid=888001"
 } >"$TRAIL2"
 OUT=$T/out2
 sed -i "s#^directory = .*#directory = \"$OUT\"#" "$T/laurel.toml"
@@ -292,7 +295,9 @@ is "$(jq -c 'select(.ID | endswith(":310") or endswith(":311")) | [.NODE, .CONTA
 	"the same contid on two nodes keeps each node's names"
 is "$(q 322 '.CONTAINER["oci-id"]')" '"inner"' \
 	"a runtime's failed label (res=failed) names no container"
-is "$(grep -c . "$LOGJ")" 8 "the second trail is eight events"
+is "$(q 330 '[.CONTAINER // "none", .CONTAINER_ID[0].contid]')" '["none",[[888001]]]' \
+	"a DM_EVENT names its mapping's maker in CONTAINER_ID, not as the event's CONTAINER"
+is "$(grep -c . "$LOGJ")" 9 "the second trail is nine events"
 
 # 31: laurel2audit, laurel's JSON back to audit records (the events
 # without a user record: laurel2audit 0.8.2 writes no msg='...' map, a
@@ -315,4 +320,4 @@ else
 	not_ok "laurel2audit is installed beside laurel" "$L2A"
 fi
 
-tap_done 31
+tap_done 32
