@@ -10,7 +10,7 @@
 SHELL := /bin/bash
 export KSRC
 
-.PHONY: all demo check check-debug check-kasan check-kcsan deps userspace kernel kernel-debug \
+.PHONY: all demo check check-debug check-kasan check-kcsan deps userspace userspace-demo kernel kernel-debug \
 	kernel-baseline kernel-contid-off host-test fuzz lint guest-test stress \
 	audit-testsuite bench series bisect-check shell clean distclean
 
@@ -19,11 +19,15 @@ all: kernel
 deps:
 	scripts/deps
 
-userspace: deps
+# What the demo runs: Debian 12's audit tools (patched) and the engine.
+userspace-demo: deps
 	scripts/build-audit-userspace --version 3.0.9
+	$(MAKE) -C userspace/engine O=$(CURDIR)/.cache/engine
+
+# And the rest of the tools the tests use: audit 4.2.1 and laurel.
+userspace: userspace-demo
 	scripts/build-audit-userspace --version 4.2.1
 	scripts/build-laurel
-	$(MAKE) -C userspace/engine O=$(CURDIR)/.cache/engine
 
 kernel: deps
 	scripts/build-kernel
@@ -39,7 +43,7 @@ kernel-baseline: deps
 kernel-contid-off: deps
 	scripts/build-kernel --contid-off
 
-demo: userspace kernel
+demo: userspace-demo kernel
 	scripts/vm --timeout 600 --log .cache/demo-console.log -- scripts/demo
 
 host-test: deps
