@@ -78,8 +78,8 @@ int reply_parse(const char *msg, uint64_t *contid, const char **message);
 /*
  * request_exchange() sends the @len bytes of the request in @msg on the
  * connected socket @fd and reads the reply into @msg (@size bytes, NUL
- * added).  Returns the reply's length, or -1 with errno set (0 if the
- * broker closed without a word).  A broker may refuse from SO_PEERCRED
+ * added).  Returns the reply's length, or -1 with errno set (possibly 0
+ * if the broker closed without a word).  A broker may refuse from SO_PEERCRED
  * alone and close before the request arrives, or with it unread: its
  * answer is read even when the send fails with EPIPE or the first recv()
  * with ECONNRESET.

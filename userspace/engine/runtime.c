@@ -385,7 +385,7 @@ static int ask_broker(const struct request *req, uint64_t *contid,
 	}
 	n = request_exchange(fd, msg, len, sizeof(msg));
 	if (n < 0) {
-		err = n < 0 && errno ? errno : ECONNRESET;
+		err = errno ? errno : ECONNRESET;
 		snprintf(why, why_size, "the broker at %s did not answer within %d s (%s)",
 			 path, seconds, strerror(err));
 		close(fd);

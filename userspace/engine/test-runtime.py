@@ -48,6 +48,17 @@ def fake_broker(path, answer):
     return listener
 
 
+def run_held_back(sock, syscall):
+    """Runs `exec c1 true` against the broker at sock with strace holding
+    each call of `syscall` back 0.3 s; (rc, stderr)."""
+    env = dict(os.environ, AUDIT_CONTID_BROKER=sock, AUDIT_CONTID_CRUN="/bin/false")
+    p = subprocess.run(["strace", "-f", "-o", "/dev/null", "-e", f"trace={syscall}",
+                        "-e", f"inject={syscall}:delay_enter=300000", runtime, "exec", "c1", "true"],
+                       env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True, timeout=60)
+    return p.returncode, p.stderr
+
+
 def run_runtime(sock, timeout, *args, wait=20):
     """Runs the wrapper with its broker timeout; (rc, stderr, seconds)."""
     env = dict(os.environ, AUDIT_CONTID_BROKER=sock, AUDIT_CONTID_CRUN="/bin/false",
@@ -192,14 +203,10 @@ with tempfile.TemporaryDirectory() as work:
     # with EPIPE): strace holds the client's send back to make sure.
     early = os.path.join(work, "early.sock")
     quick = fake_broker(early, lambda conn: conn.send(b"error 1 only root may use the broker"))
-    env = dict(os.environ, AUDIT_CONTID_BROKER=early, AUDIT_CONTID_CRUN="/bin/false")
-    p = subprocess.run(["strace", "-f", "-o", "/dev/null", "-e", "trace=sendto",
-                        "-e", "inject=sendto:delay_enter=300000", runtime, "exec", "c1", "true"],
-                       env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.PIPE, text=True, timeout=60)
-    ok(p.returncode == 1 and "the broker refused: only root may use the broker" in p.stderr,
+    rc, err = run_held_back(early, "sendto")
+    ok(rc == 1 and "the broker refused: only root may use the broker" in err,
        "a broker's answer sent before it read the request is read, not taken for silence",
-       f"rc {p.returncode}: {p.stderr}")
+       f"rc {rc}: {err}")
     quick.close()
 
     # The same broker once the request has arrived, unread: closing with
@@ -212,14 +219,10 @@ with tempfile.TemporaryDirectory() as work:
 
     unread = os.path.join(work, "unread.sock")
     closer = fake_broker(unread, refuse_unread)
-    env = dict(os.environ, AUDIT_CONTID_BROKER=unread, AUDIT_CONTID_CRUN="/bin/false")
-    p = subprocess.run(["strace", "-f", "-o", "/dev/null", "-e", "trace=recvfrom",
-                        "-e", "inject=recvfrom:delay_enter=300000", runtime, "exec", "c1", "true"],
-                       env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.PIPE, text=True, timeout=60)
-    ok(p.returncode == 1 and "the broker refused: only root may use the broker" in p.stderr,
+    rc, err = run_held_back(unread, "recvfrom")
+    ok(rc == 1 and "the broker refused: only root may use the broker" in err,
        "... also when it closed with the request unread (ECONNRESET before the answer)",
-       f"rc {p.returncode}: {p.stderr}")
+       f"rc {rc}: {err}")
     closer.close()
 
 print(f"1..{count}")
