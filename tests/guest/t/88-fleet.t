@@ -12,10 +12,8 @@
 # keeps them apart, the mapping records' boot-id tell the two lives
 # apart, and `aureport --contid` has a row per node.
 import os
-import shutil
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from contid import *  # noqa: E402,F403
@@ -216,9 +214,10 @@ finally:
         auditctl("-d", *RULE)
     if broker:
         broker.stop(5)
+    # Both auditds (the collector's and alpha's) run with configs in work.
+    sh(f"pkill -TERM -f 'auditd -n.*{work}'")
     for p in (alpha, collector):
         if p:
-            sh(f"pkill -TERM -f 'auditd -n.*{work}'")
             try:
                 p.wait(30)
             except subprocess.TimeoutExpired:
