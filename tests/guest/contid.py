@@ -161,9 +161,11 @@ unique_value.n = 0
 
 # --- the audit log -----------------------------------------------------
 
-def log_lines():
+def log_lines(path=None):
+    """The lines of auditd's log (or of the file at path); none if it is
+    not there yet."""
     try:
-        with open(AUDIT_LOG, errors="replace") as f:
+        with open(path or AUDIT_LOG, errors="replace") as f:
             return f.read().splitlines()
     except FileNotFoundError:
         return []

@@ -68,14 +68,6 @@ def daemon_dir(name, conf):
     return d
 
 
-def lines_of(path):
-    try:
-        with open(path, errors="replace") as f:
-            return f.read().splitlines()
-    except FileNotFoundError:
-        return []
-
-
 def sh(cmd, **kw):
     return subprocess.run(cmd, shell=True, text=True, capture_output=True, **kw)
 
@@ -133,7 +125,7 @@ try:
                              shell=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                              stderr=open(os.path.join(alpha_dir, "auditd.err"), "w"))
     alpha_log = os.path.join(alpha_dir, "audit.log")
-    wait_until(lambda: any("DAEMON_START" in x for x in lines_of(alpha_log)),
+    wait_until(lambda: any("DAEMON_START" in x for x in log_lines(alpha_log)),
                f"{NODE}'s auditd to start")
     auditctl("-a", *RULE)
     rule_added = True
@@ -146,7 +138,7 @@ try:
     rc, out, err = broker.run([RUNTIME, *crun[1:], "run", "--bundle", bundle, OCI_ID])
     ok(rc == 0, f"crun run {OCI_ID} on {NODE}, labelled by the wrapper", err)
     broker.run([RUNTIME, *crun[1:], "delete", "--force", OCI_ID])
-    mine = wait_until(lambda: [x for x in lines_of(alpha_log) if marker in x],
+    mine = wait_until(lambda: [x for x in log_lines(alpha_log) if marker in x],
                       f"{NODE}'s log to hold the container's mkdir")
     ok(mine[0].startswith(f"node={NODE} type=PATH"),
        f"{NODE}'s own log names the node: node={NODE}", mine[0])
@@ -161,7 +153,7 @@ try:
 
     # Node beta: its trail from another boot, through a second audisp-remote.
     ok(os.path.exists(BETA_TRAIL), "the trail recorded on another boot is there", BETA_TRAIL)
-    beta_lines = lines_of(BETA_TRAIL)
+    beta_lines = log_lines(BETA_TRAIL)
     with open(os.path.join(work, "beta.in"), "w") as f:
         f.write("".join(f"node=beta {x}\n" for x in beta_lines))
     r = sh(with_remote_conf(f"{SBIN}/audisp-remote") + f" < {work}/beta.in", timeout=120)
@@ -169,13 +161,13 @@ try:
 
     coll_log = os.path.join(coll, "audit.log")
     wait_until(lambda: any(x.startswith("node=beta ") and "op=container-create" in x
-                           for x in lines_of(coll_log)),
+                           for x in log_lines(coll_log)),
                "beta's mapping record at the collector")
-    wait_until(lambda: any(x.startswith("node=alpha ") and marker in x for x in lines_of(coll_log)),
+    wait_until(lambda: any(x.startswith("node=alpha ") and marker in x for x in log_lines(coll_log)),
                "alpha's mkdir at the collector")
-    log_lines_ = lines_of(coll_log)
-    ok(not any("node=alpha" in x and "fleet-beta-" in x for x in log_lines_) and
-       any(x.startswith("node=alpha ") for x in log_lines_),
+    collected = log_lines(coll_log)
+    ok(not any("node=alpha" in x and "fleet-beta-" in x for x in collected) and
+       any(x.startswith("node=alpha ") for x in collected),
        "the collector keeps each node's records under its own name")
 
     def search(node):
